@@ -1,0 +1,1 @@
+"""Drivers stand beside the layer stack; they import ``netorch.model`` only."""

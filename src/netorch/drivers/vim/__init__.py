@@ -1,0 +1,1 @@
+"""VIM drivers: every VIM speaks :class:`netorch.drivers.vim.base.VimDriver`."""

@@ -1,0 +1,1 @@
+"""Frozen domain types shared by every layer. Imports nothing from netorch above it."""
