@@ -110,3 +110,7 @@ class ResourceRecord:
     attributes: Mapping[str, Any] = field(default_factory=dict)
     spec: Mapping[str, Any] = field(default_factory=dict)
     """The desired node (``Node.to_dict()``) this resource was made from; rollback re-creates from it."""
+
+    @property
+    def ref(self) -> ResourceRef:
+        return ResourceRef(key=self.key, kind=self.kind, vim_id=self.vim_id)

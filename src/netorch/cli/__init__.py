@@ -1,0 +1,1 @@
+"""The ``netorch`` command line."""

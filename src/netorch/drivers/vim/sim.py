@@ -1,0 +1,206 @@
+"""``sim``: a simulated cloud that stands in for a real VIM (compute, networks, ports, volumes).
+
+It behaves like a remote VIM as far as the engine can tell: every call takes ``latency_ms`` ±
+``jitter_ms`` (an ``asyncio.sleep``, never blocking the loop), quotas are enforced, and faults
+can be injected:
+
+* ``failure_rate`` — that fraction of create / delete calls raise :class:`InjectedFailure` (a
+  TemporaryError), either *before* doing anything or *after* the change was committed (the VIM
+  made it, the API call still failed; idempotent create-by-key must cope). ``failure_seed``
+  makes the sequence reproducible, ``failure_after_ratio`` sets the before / after split;
+* ``fail_permanently`` — creates of matching nodes raise PermanentError and create nothing;
+* ``dies`` — matching resources read ERROR once ``after_s`` has passed since their creation;
+* :meth:`SimVim.kill` — mark a resource ERROR now (a dead VNFC, for demos and tests).
+
+Patterns are matched against the node id and the resource name with :mod:`fnmatch`; because
+scaled instances are named like ``web[2]``, a pattern also matches when its brackets are read
+literally (``upf[0]`` matches the node ``upf[0]`` as well as ``upf0``).
+
+What the sim holds lives in its own SQLite file (:mod:`netorch.drivers.vim.sim_inventory`), so
+crashes leave real orphans and several processes can share one cloud. Implements the protocol of
+:mod:`netorch.drivers.vim.base`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import fnmatch
+import logging
+import os
+import random
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+from netorch.drivers.vim.sim_inventory import NewResource, SimInventory
+from netorch.drivers.vim.sim_settings import SimSettings, load_sim_settings
+from netorch.drivers.vim.sim_sizing import pick_flavor, volume_size_gib
+from netorch.model.errors import PermanentError, TemporaryError
+from netorch.model.resources import (
+    VIM_KINDS,
+    CreateRequest,
+    ResourceKind,
+    ResourceRef,
+    ResourceState,
+)
+
+log = logging.getLogger(__name__)
+
+Phase = Literal["before", "after"]
+
+
+class InjectedFailure(TemporaryError):
+    """A failure the sim injected on purpose; ``phase`` says whether the change was committed."""
+
+    def __init__(self, message: str, *, phase: Phase) -> None:
+        super().__init__(message, delay=0.0)
+        self.phase: Phase = phase
+
+
+def pattern_matches(pattern: str, *values: str) -> bool:
+    """True if ``pattern`` matches any of ``values`` as an fnmatch pattern or with literal brackets."""
+    literal = "".join("[[]" if c == "[" else "[]]" if c == "]" else c for c in pattern)
+    return any(
+        fnmatch.fnmatchcase(value, pattern) or fnmatch.fnmatchcase(value, literal)
+        for value in values
+    )
+
+
+class SimVim:
+    """The simulated VIM named ``name``; ``config`` is its entry of the VIM config file."""
+
+    def __init__(
+        self,
+        name: str,
+        config: Mapping[str, Any],
+        base_dir: Path,
+        *,
+        env: Mapping[str, str] | None = None,
+    ) -> None:
+        self.name = name
+        self.kinds: frozenset[ResourceKind] = VIM_KINDS
+        self.settings: SimSettings = load_sim_settings(
+            name, config, os.environ if env is None else env
+        )
+        path = Path(self.settings.inventory).expanduser()
+        self.inventory_path = path if path.is_absolute() else Path(base_dir) / path
+        self._inventory = SimInventory(
+            self.inventory_path, busy_timeout_ms=self.settings.busy_timeout_ms
+        )
+        seed = self.settings.failure_seed
+        self._fault_rng = random.Random(seed)
+        self._jitter_rng = random.Random(None if seed is None else seed ^ 0x5EED)
+
+    def __repr__(self) -> str:
+        return f"SimVim(name={self.name!r}, inventory={str(self.inventory_path)!r})"
+
+    # -- simulation helpers -----------------------------------------------------------------
+
+    async def _latency(self) -> None:
+        s = self.settings
+        delay_ms = s.latency_ms
+        if s.jitter_ms:
+            delay_ms += self._jitter_rng.uniform(-s.jitter_ms, s.jitter_ms)
+        await asyncio.sleep(max(0.0, delay_ms) / 1000)
+
+    def _roll_fault(self) -> Phase | None:
+        s = self.settings
+        if s.failure_rate <= 0 or self._fault_rng.random() >= s.failure_rate:
+            return None
+        return "after" if self._fault_rng.random() < s.failure_after_ratio else "before"
+
+    def _fail(self, phase: Phase, op: str, key: str) -> InjectedFailure:
+        what = "after the change was committed" if phase == "after" else "before doing anything"
+        log.info("sim VIM %s: injected %s failure of %s %s", self.name, phase, op, key)
+        return InjectedFailure(
+            f"sim VIM {self.name!r}: injected temporary failure of {op} {key} ({what})",
+            phase=phase,
+        )
+
+    def _plan(self, req: CreateRequest) -> NewResource:
+        for pattern in self.settings.fail_permanently:
+            if pattern_matches(pattern, req.node_id, req.name):
+                raise PermanentError(
+                    f"sim VIM {self.name!r}: injected permanent failure creating {req.name} "
+                    f"(matches fail_permanently {pattern!r})"
+                )
+        dies_after = next(
+            (
+                rule.after_s
+                for rule in self.settings.dies
+                if pattern_matches(rule.match, req.node_id, req.name)
+            ),
+            None,
+        )
+        quotas = self.settings.quotas
+        if req.kind == ResourceKind.COMPUTE:
+            flavor_name, flavor = pick_flavor(req, self.settings.flavors)
+            return NewResource(
+                req=req,
+                flavor=flavor_name,
+                vcpus=flavor.vcpus,
+                ram_mb=flavor.ram_mb,
+                disk_gb=flavor.disk_gb,
+                dies_after_s=dies_after,
+                quotas=quotas,
+            )
+        if req.kind == ResourceKind.VOLUME:
+            return NewResource(
+                req=req, volume_gb=volume_size_gib(req), dies_after_s=dies_after, quotas=quotas
+            )
+        return NewResource(req=req, dies_after_s=dies_after, quotas=quotas)
+
+    # -- VimDriver ----------------------------------------------------------------------------
+
+    async def create(self, req: CreateRequest) -> ResourceState:
+        """Create ``req`` or, if its key exists, return the existing resource (idempotent)."""
+        await self._latency()
+        fault = self._roll_fault()
+        if fault == "before":
+            raise self._fail(fault, "create", req.key)
+        if req.kind not in self.kinds:
+            raise PermanentError(
+                f"sim VIM {self.name!r} cannot create {req.kind} resources ({req.node_id})"
+            )
+        state = self._inventory.get(ResourceRef(key=req.key, kind=req.kind))
+        if state is None:
+            state, created = self._inventory.create(self._plan(req))
+            if created:
+                log.debug("sim VIM %s: created %s %s (%s)", self.name, req.kind, req.key, state.vim_id)
+        if fault == "after":
+            raise self._fail(fault, "create", req.key)
+        return state
+
+    async def read(self, ref: ResourceRef) -> ResourceState | None:
+        await self._latency()
+        return self._inventory.get(ref)
+
+    async def delete(self, ref: ResourceRef) -> None:
+        """Delete the resource; deleting something already gone succeeds."""
+        await self._latency()
+        fault = self._roll_fault()
+        if fault == "before":
+            raise self._fail(fault, "delete", ref.key)
+        removed = self._inventory.delete(ref)
+        log.debug("sim VIM %s: delete %s (%s)", self.name, ref.key, "done" if removed else "absent")
+        if fault == "after":
+            raise self._fail(fault, "delete", ref.key)
+
+    async def list(self) -> list[ResourceState]:
+        await self._latency()
+        return self._inventory.all()
+
+    async def close(self) -> None:
+        self._inventory.close()
+
+    # -- simulation controls ------------------------------------------------------------------
+
+    async def kill(self, key_or_name: str) -> None:
+        """Mark the resource(s) with this key, vim id or name ERROR now (NotFoundError if none)."""
+        keys = self._inventory.mark_error(key_or_name, "killed: simulated failure")
+        log.info("sim VIM %s: killed %s", self.name, ", ".join(keys))
+
+    def usage(self) -> dict[str, int]:
+        """What the inventory uses, per quota metric."""
+        return self._inventory.usage()
+

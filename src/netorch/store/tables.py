@@ -1,0 +1,142 @@
+"""The store's tables (SQLAlchemy Core). ``migrations/versions`` must create exactly these.
+
+Keys are the domain identities: a template's content hash, a service's name, a resource's key,
+an operation occurrence's id (SOL005 §6.5.2.3 ``NsLcmOpOcc.id``). Steps and events carry a
+surrogate ``seq`` that records insertion order.
+
+Operations and events deliberately have no foreign key to ``services``: they outlive a deleted
+service, for audit.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+from netorch.store.columns import UtcDateTime, json_column_type
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+templates = Table(
+    "templates",
+    metadata,
+    Column("content_hash", String(128), primary_key=True),
+    Column("name", String(255), nullable=False),
+    Column("source", Text, nullable=False),
+    Column("tosca_version", String(64), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("model", json_column_type(), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
+services = Table(
+    "services",
+    metadata,
+    Column("name", String(255), primary_key=True),
+    Column("template", Text, nullable=False),
+    Column("template_hash", String(128), nullable=False),
+    Column("vim", String(255), nullable=False),
+    Column("status", String(32), nullable=False),
+    Column("inputs", json_column_type(), nullable=False),
+    Column("model", json_column_type(), nullable=False),
+    Column("desired", json_column_type(), nullable=True),
+    Column("scale_levels", json_column_type(), nullable=False),
+    Column("instantiation_level", String(255), nullable=True),
+    Column("generations", json_column_type(), nullable=False),
+    Column("active_op", String(255), nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+
+resources = Table(
+    "resources",
+    metadata,
+    Column("key", String(255), primary_key=True),
+    Column("service", String(255), ForeignKey("services.name"), nullable=False),
+    Column("node_id", String(255), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("vim", String(255), nullable=False),
+    Column("state", String(32), nullable=False),
+    Column("spec_hash", String(128), nullable=False),
+    Column("node_type", String(255), nullable=False),
+    Column("vim_id", String(255), nullable=True),
+    Column("healthy", Boolean, nullable=False),
+    Column("depends_on", json_column_type(), nullable=False),
+    Column("attributes", json_column_type(), nullable=False),
+    Column("spec", json_column_type(), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    UniqueConstraint("service", "node_id"),
+)
+
+operations = Table(
+    "operations",
+    metadata,
+    Column("id", String(255), primary_key=True),
+    Column("service", String(255), nullable=False),
+    Column("type", String(32), nullable=False),
+    Column("state", String(32), nullable=False),
+    Column("start_time", UtcDateTime, nullable=False),
+    Column("state_entered_time", UtcDateTime, nullable=False),
+    Column("end_time", UtcDateTime, nullable=True),
+    Column("error", Text, nullable=True),
+    Column("params", json_column_type(), nullable=False),
+    Column("owner_pid", Integer, nullable=True),
+    Column("owner_host", String(255), nullable=True),
+    Column("is_cancel_pending", Boolean, nullable=False),
+    Column("desired_before", json_column_type(), nullable=True),
+    Column("desired_after", json_column_type(), nullable=True),
+    Column("plan", json_column_type(), nullable=True),
+    Index(None, "service", "start_time"),
+    Index(None, "state"),
+)
+
+steps = Table(
+    "steps",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column(
+        "op_id", String(255), ForeignKey("operations.id", ondelete="CASCADE"), nullable=False
+    ),
+    Column("step_id", String(255), nullable=False),
+    Column("phase", String(32), nullable=False),
+    Column("attempt", Integer, nullable=False),
+    Column("node_id", String(255), nullable=False),
+    Column("op", String(32), nullable=False),
+    Column("state", String(32), nullable=False),
+    Column("resource_key", String(255), nullable=True),
+    Column("error", Text, nullable=True),
+    Column("started_at", UtcDateTime, nullable=True),
+    Column("ended_at", UtcDateTime, nullable=True),
+    UniqueConstraint("op_id", "step_id", "phase", "attempt"),
+)
+
+events = Table(
+    "events",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("time", UtcDateTime, nullable=False),
+    Column("service", String(255), nullable=True),
+    Column("op_id", String(255), nullable=True),
+    Column("level", String(16), nullable=False),
+    Column("message", Text, nullable=False),
+    Index(None, "service"),
+    Index(None, "op_id"),
+)
