@@ -119,14 +119,15 @@ def op_summary(con: Console, op: OpOccurrence) -> None:
 
 def ops(con: Console, items: list[OpOccurrence]) -> None:
     table = Table(header_style="bold")
-    for col in ("operation id", "service", "type", "state", "started", "ended", "error"):
-        table.add_column(col)
+    for col in ("op", "service", "type", "state", "started", "ended"):
+        table.add_column(col, no_wrap=True)
+    table.add_column("error", overflow="fold")
     for op in items:
         style = _STATE_STYLE.get(op.state, "white")
-        table.add_row(op.id, op.service, op.type.value, f"[{style}]{op.state.value}[/]",
+        table.add_row(op.id[:8], op.service, op.type.value, f"[{style}]{op.state.value}[/]",
                       op.start_time.strftime("%Y-%m-%d %H:%M:%S"),
                       op.end_time.strftime("%H:%M:%S") if op.end_time else "",
-                      (op.error or "")[:80])
+                      (op.error or "")[:160])
     con.print(table)
 
 

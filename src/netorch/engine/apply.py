@@ -358,12 +358,12 @@ async def apply(
             if newly_skipped:
                 run.result.skipped.extend(newly_skipped)
                 await journal.steps_skipped([
-                    run.step_record(steps[s], StepState.SKIPPED,
+                    run.step_record(steps[sk], StepState.SKIPPED,
                                     error="skipped: depends on a failed step")
-                    for s in newly_skipped
+                    for sk in newly_skipped
                 ])
-                for s in newly_skipped:
-                    run.emit(steps[s], StepState.SKIPPED)
+                for sk in newly_skipped:
+                    run.emit(steps[sk], StepState.SKIPPED)
     except BaseException:
         for task in running:
             task.cancel()

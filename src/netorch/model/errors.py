@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+from netorch.model.diagnostics import Diagnostic
+
 
 class NetorchError(Exception):
     """Base of every error netorch raises on purpose."""
@@ -34,6 +38,6 @@ class StalePlanError(ConflictError):
 class ValidationFailed(NetorchError):
     """A template or request was rejected; ``diagnostics`` says why."""
 
-    def __init__(self, message: str, diagnostics: list[object] | None = None) -> None:
+    def __init__(self, message: str, diagnostics: Sequence[Diagnostic] | None = None) -> None:
         super().__init__(message)
         self.diagnostics = list(diagnostics or [])

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections import deque
 
-from netorch.model.resources import RecordState
+from netorch.model.resources import RecordState, ResourceKind
 from netorch.planner.observed import ObservedResource, ObservedState
 from netorch.planner.plan import Action, Change
 from netorch.topology.graph import Topology
@@ -41,7 +41,7 @@ def _compare(node: Node, observed: ObservedResource | None) -> tuple[Action, str
     if observed.kind is not node.kind:
         return Action.REPLACE, f"kind changed from {observed.kind.value} to {node.kind.value}"
     if observed.spec_hash != node.spec_hash():
-        if node.kind.value == "software":
+        if node.kind is ResourceKind.SOFTWARE:
             return Action.UPDATE, "spec changed"
         return Action.REPLACE, "spec changed"
     return Action.NOOP, "up to date"

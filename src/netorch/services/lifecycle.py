@@ -38,6 +38,7 @@ from netorch.model.serialize import model_from_dict, model_to_dict
 from netorch.model.service import ServiceModel
 from netorch.planner import ObservedState, Plan, plan, restrict
 from netorch.services.context import Context
+from netorch.store import Store
 from netorch.tosca import load
 from netorch.topology import Topology, build_topology
 
@@ -89,7 +90,7 @@ class Lifecycle:
         self.ctx = ctx
 
     @property
-    def store(self) -> Any:
+    def store(self) -> Store:
         return self.ctx.store
 
     # ------------------------------------------------------------------ reading

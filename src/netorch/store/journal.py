@@ -17,21 +17,19 @@ import asyncio
 import logging
 import queue
 import threading
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import Connection, Engine, bindparam, delete, func
+from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from netorch.model.errors import ConflictError, TemporaryError
 from netorch.model.operations import StepRecord, StepState
 from netorch.model.resources import ResourceRecord
 from netorch.store.columns import utcnow
-from netorch.store.connect import dialect_insert, writer
-from netorch.store.rows import resource_values, step_values
-from netorch.store.tables import resources, steps
+from netorch.store.connect import writer
+from netorch.store.journal_sql import JournalSql, Params
 
 log = logging.getLogger(__name__)
 
@@ -43,76 +41,36 @@ _FINISHED_STATES = frozenset({StepState.COMPLETED, StepState.FAILED, StepState.S
 
 @dataclass(slots=True)
 class _Request:
-    """One journal call: rows to write atomically, and how to tell the caller."""
+    """One journal call, its rows already prepared by the caller, and how to answer it."""
 
-    steps: list[StepRecord] = field(default_factory=list)
-    upsert: ResourceRecord | None = None
-    remove_key: str | None = None
-    now: datetime = field(default_factory=utcnow)
-    loop: asyncio.AbstractEventLoop | None = None
-    future: asyncio.Future[None] | None = None
+    step_rows: list[Params]
+    resource_ops: list[tuple[str, Params]]
+    """``(sql, params)`` for resource deletes / upserts, in the order they must apply."""
+    loop: asyncio.AbstractEventLoop | None
+    future: asyncio.Future[None] | None
     stop: bool = False
 
 
-class _Statements:
-    """The hot-path statements, compiled once per engine (Core, executemany-friendly)."""
+def _apply(conn: Connection, sql: JournalSql, batch: list[_Request]) -> None:
+    """Write a batch: all step rows, then the resource operations in their original order.
 
-    def __init__(self, engine: Engine) -> None:
-        ins = dialect_insert(engine, steps)
-        self.upsert_step = ins.on_conflict_do_update(
-            index_elements=[steps.c.op_id, steps.c.step_id, steps.c.phase, steps.c.attempt],
-            set_={
-                "node_id": ins.excluded.node_id,
-                "op": ins.excluded.op,
-                "state": ins.excluded.state,
-                "resource_key": func.coalesce(ins.excluded.resource_key, steps.c.resource_key),
-                "error": ins.excluded.error,
-                "started_at": func.coalesce(ins.excluded.started_at, steps.c.started_at),
-                "ended_at": ins.excluded.ended_at,
-            },
-        )
-        rins = dialect_insert(engine, resources)
-        updatable = [c.name for c in resources.c if c.name not in ("key", "created_at")]
-        self.upsert_resource = rins.on_conflict_do_update(
-            index_elements=[resources.c.key],
-            set_={name: rins.excluded[name] for name in updatable},
-        )
-        self.delete_resource = delete(resources).where(resources.c.key == bindparam("rkey"))
-
-
-def _apply(conn: Connection, stmts: _Statements, batch: list[_Request]) -> None:
-    """Write a batch in order-preserving groups: steps, then resource deletes / upserts."""
-    step_rows = [step_values(s) for req in batch for s in req.steps]
+    Steps and resources are independent tables, so all step rows go in one ``executemany``;
+    consecutive resource operations with the same statement are sent together.
+    """
+    step_rows = [row for req in batch for row in req.step_rows]
     if step_rows:
-        conn.execute(stmts.upsert_step, step_rows)
-    # Resource operations keep their relative order; consecutive ones of the same kind are sent
-    # together. Within one request the removal comes first so that a replacement for the same
-    # node can take its place.
-    kind: str | None = None
-    rows: list[dict[str, Any]] = []
+        sql.run(conn, sql.upsert_step, step_rows)
+    current = ""
+    rows: list[Params] = []
     for req in batch:
-        for op_kind, row in _resource_ops(req):
-            if op_kind != kind and rows:
-                _flush(conn, stmts, kind, rows)
+        for stmt, params in req.resource_ops:
+            if stmt != current and rows:
+                sql.run(conn, current, rows)
                 rows = []
-            kind = op_kind
-            rows.append(row)
+            current = stmt
+            rows.append(params)
     if rows:
-        _flush(conn, stmts, kind, rows)
-
-
-def _resource_ops(req: _Request) -> Iterable[tuple[str, dict[str, Any]]]:
-    if req.remove_key is not None:
-        yield "delete", {"rkey": req.remove_key}
-    if req.upsert is not None:
-        yield "upsert", resource_values(req.upsert, req.now)
-
-
-def _flush(conn: Connection, stmts: _Statements, kind: str | None, rows: list[dict[str, Any]]) -> None:
-    if kind == "delete":
-        conn.execute(stmts.delete_resource, rows)
-    else:
-        conn.execute(stmts.upsert_resource, rows)
+        sql.run(conn, current, rows)
 
 
 def _translate(exc: Exception) -> Exception:
@@ -139,15 +97,20 @@ def _settle(outcomes: list[tuple[asyncio.Future[None], BaseException | None]]) -
 class StoreJournal:
     """Durable step journal over the store, with one writer thread and group commit.
 
-    Implements the engine's ``Journal`` protocol structurally. Every method returns only after
-    its data is committed. Create it with :meth:`netorch.store.Store.journal`.
+    Implements the engine's ``Journal`` protocol (``netorch.engine.journal``) structurally.
+    Every method returns only after its data is committed. Create it with
+    :meth:`netorch.store.Store.journal`.
     """
 
-    def __init__(self, engine: Engine, *, on_close: Callable[[StoreJournal], None] | None = None) -> None:
+    def __init__(
+        self, engine: Engine, *, on_close: Callable[[StoreJournal], None] | None = None
+    ) -> None:
         self._engine = writer(engine)
-        self._stmts = _Statements(engine)
+        self._sql = JournalSql(engine)
         self._queue: queue.SimpleQueue[_Request] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
+        self._conn: Connection | None = None
+        """Used by the writer thread only."""
         self._lock = threading.Lock()
         self._closed = False
         self._on_close = on_close
@@ -158,10 +121,18 @@ class StoreJournal:
     # -- the Journal protocol ------------------------------------------------------------------
 
     async def step_started(self, step: StepRecord, resource: ResourceRecord | None) -> None:
-        """Record that ``step`` started and, if given, the resource it is about to act on."""
+        """Record that ``step`` started and, if given, the resource it is about to act on.
+
+        The step is written as ``STARTED`` (``started_at`` defaults to now); ``resource`` is
+        upserted by key, e.g. ``PENDING_CREATE`` before a VIM create.
+        """
         now = utcnow()
-        started = replace(step, state=StepState.STARTED, started_at=step.started_at or now)
-        await self._submit(_Request(steps=[started], upsert=resource, now=now))
+        sql = self._sql
+        ops = (
+            [] if resource is None else [(sql.upsert_resource, sql.resource_params(resource, now))]
+        )
+        row = sql.step_params(step, state=StepState.STARTED, started_at=now)
+        await self._submit([row], ops)
 
     async def step_finished(
         self,
@@ -172,21 +143,31 @@ class StoreJournal:
     ) -> None:
         """Record the outcome of ``step``; upsert ``resource`` and/or delete ``remove_key``.
 
+        ``step.state`` must be COMPLETED, FAILED or SKIPPED (``ended_at`` defaults to now).
         ``remove_key`` is deleted before ``resource`` is written, all in one transaction.
         """
         if step.state not in _FINISHED_STATES:
             raise ValueError(f"step_finished needs a final step state, got {step.state}")
         now = utcnow()
-        ended = replace(step, ended_at=step.ended_at or now)
-        await self._submit(_Request(steps=[ended], upsert=resource, remove_key=remove_key, now=now))
+        ops = self._resource_ops(resource, remove_key, now)
+        await self._submit([self._sql.step_params(step, ended_at=now)], ops)
 
     async def steps_skipped(self, steps: list[StepRecord]) -> None:
-        """Record steps that will not run (a dependency failed), in one transaction."""
+        """Record steps that will not run (e.g. a dependency failed), in one transaction."""
         if not steps:
             return
         now = utcnow()
-        rows = [replace(s, state=StepState.SKIPPED, ended_at=s.ended_at or now) for s in steps]
-        await self._submit(_Request(steps=rows, now=now))
+        rows = [self._sql.step_params(s, state=StepState.SKIPPED, ended_at=now) for s in steps]
+        await self._submit(rows, [])
+
+    async def resource_changed(
+        self, resource: ResourceRecord | None = None, *, remove_key: str | None = None
+    ) -> None:
+        """Record a resource outside any step (crash recovery adopting or dropping a record).
+
+        ``remove_key`` is deleted before ``resource`` is written, in one transaction.
+        """
+        await self._submit([], self._resource_ops(resource, remove_key, utcnow()))
 
     async def close(self) -> None:
         """Wait for queued writes to commit, then stop the writer thread."""
@@ -195,7 +176,7 @@ class StoreJournal:
             return
         loop = asyncio.get_running_loop()
         fut: asyncio.Future[None] = loop.create_future()
-        self._queue.put(_Request(stop=True, loop=loop, future=fut))
+        self._queue.put(_Request([], [], loop, fut, stop=True))
         await fut
         await asyncio.to_thread(thread.join)
 
@@ -206,7 +187,7 @@ class StoreJournal:
         thread = self._begin_close()
         if thread is None:
             return
-        self._queue.put(_Request(stop=True))
+        self._queue.put(_Request([], [], None, None, stop=True))
         thread.join()
 
     def _begin_close(self) -> threading.Thread | None:
@@ -219,10 +200,22 @@ class StoreJournal:
             self._on_close(self)
         return thread
 
-    async def _submit(self, req: _Request) -> None:
+    def _resource_ops(
+        self, resource: ResourceRecord | None, remove_key: str | None, now: datetime
+    ) -> list[tuple[str, Params]]:
+        sql = self._sql
+        ops: list[tuple[str, Params]] = []
+        if remove_key is not None:
+            ops.append((sql.delete_resource, sql.delete_params(remove_key)))
+        if resource is not None:
+            ops.append((sql.upsert_resource, sql.resource_params(resource, now)))
+        return ops
+
+    async def _submit(
+        self, step_rows: list[Params], resource_ops: list[tuple[str, Params]]
+    ) -> None:
         loop = asyncio.get_running_loop()
-        req.loop = loop
-        req.future = loop.create_future()
+        future = loop.create_future()
         with self._lock:
             if self._closed:
                 raise RuntimeError("the journal is closed")
@@ -231,12 +224,21 @@ class StoreJournal:
                     target=self._run, name="netorch-journal-writer", daemon=True
                 )
                 self._thread.start()
-            self._queue.put(req)
-        await req.future
+            self._queue.put(_Request(step_rows, resource_ops, loop, future))
+        await future
 
     # -- the writer thread ---------------------------------------------------------------------
 
     def _run(self) -> None:
+        try:
+            self._loop()
+        finally:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+        log.debug("journal writer stopped after %d batches", self.batches)
+
+    def _loop(self) -> None:
         stopping = False
         while not stopping:
             batch = [self._queue.get()]
@@ -251,12 +253,19 @@ class StoreJournal:
             outcomes = self._commit(work) if work else []
             outcomes.extend((r, None) for r in stops)
             self._notify(outcomes)
-        log.debug("journal writer stopped after %d batches", self.batches)
+
+    def _connection(self) -> Connection:
+        """The writer's own connection, kept for its whole life (reconnects after a failure)."""
+        if self._conn is None or self._conn.closed:
+            self._conn = self._engine.connect()
+        return self._conn
 
     def _commit(self, work: list[_Request]) -> list[tuple[_Request, BaseException | None]]:
+        """Apply ``work`` in one transaction; if that fails, each request in its own."""
         try:
-            with self._engine.begin() as conn:
-                _apply(conn, self._stmts, work)
+            conn = self._connection()
+            with conn.begin():
+                _apply(conn, self._sql, work)
             self.batches += 1
             self.requests += len(work)
             return [(r, None) for r in work]
@@ -272,7 +281,9 @@ class StoreJournal:
 
     @staticmethod
     def _notify(outcomes: list[tuple[_Request, BaseException | None]]) -> None:
-        by_loop: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[None], BaseException | None]]] = {}
+        by_loop: dict[
+            asyncio.AbstractEventLoop, list[tuple[asyncio.Future[None], BaseException | None]]
+        ] = {}
         for req, exc in outcomes:
             if req.loop is None or req.future is None:
                 continue

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from datetime import datetime
 from typing import Any
+
+from sqlalchemy import RowMapping
 
 from netorch.model.operations import OpOccurrence, OpState, OpType, StepOp, StepRecord, StepState
 from netorch.model.records import EventRecord, ServiceRecord, TemplateRecord
 from netorch.model.resources import RecordState, ResourceKind, ResourceRecord
 
-Row = Mapping[str, Any]
+Row = RowMapping
 
 
 def template_values(rec: TemplateRecord) -> dict[str, Any]:
@@ -91,27 +91,6 @@ def service_from_row(row: Row) -> ServiceRecord:
     )
 
 
-def resource_values(rec: ResourceRecord, now: datetime) -> dict[str, Any]:
-    """Values for an upsert; ``created_at`` is only used when the row is inserted."""
-    return {
-        "key": rec.key,
-        "service": rec.service,
-        "node_id": rec.node_id,
-        "kind": str(rec.kind),
-        "vim": rec.vim,
-        "state": str(rec.state),
-        "spec_hash": rec.spec_hash,
-        "node_type": rec.node_type,
-        "vim_id": rec.vim_id,
-        "healthy": rec.healthy,
-        "depends_on": list(rec.depends_on),
-        "attributes": dict(rec.attributes),
-        "spec": dict(rec.spec),
-        "created_at": now,
-        "updated_at": now,
-    }
-
-
 def resource_from_row(row: Row) -> ResourceRecord:
     return ResourceRecord(
         service=row["service"],
@@ -163,22 +142,6 @@ def op_from_row(row: Row, steps: tuple[StepRecord, ...] = ()) -> OpOccurrence:
         is_cancel_pending=bool(row["is_cancel_pending"]),
         steps=steps,
     )
-
-
-def step_values(step: StepRecord) -> dict[str, Any]:
-    return {
-        "op_id": step.op_id,
-        "step_id": step.step_id,
-        "phase": step.phase,
-        "attempt": step.attempt,
-        "node_id": step.node_id,
-        "op": str(step.op),
-        "state": str(step.state),
-        "resource_key": step.resource_key,
-        "error": step.error,
-        "started_at": step.started_at,
-        "ended_at": step.ended_at,
-    }
 
 
 def step_from_row(row: Row) -> StepRecord:

@@ -112,9 +112,7 @@ steps = Table(
     "steps",
     metadata,
     Column("seq", Integer, primary_key=True, autoincrement=True),
-    Column(
-        "op_id", String(255), ForeignKey("operations.id", ondelete="CASCADE"), nullable=False
-    ),
+    Column("op_id", String(255), ForeignKey("operations.id", ondelete="CASCADE"), nullable=False),
     Column("step_id", String(255), nullable=False),
     Column("phase", String(32), nullable=False),
     Column("attempt", Integer, nullable=False),

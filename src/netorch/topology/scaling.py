@@ -4,8 +4,9 @@ ETSI GS NFV-SOL 001 §6.10: ``VduInitialDelta`` gives the count before any scali
 ``ScalingAspects`` + ``VduScalingAspectDeltas`` what each step of an aspect adds,
 ``InstantiationLevels`` + ``VduInstantiationLevels`` named counts together with the aspect
 scale levels they correspond to, and a VDU's ``vdu_profile`` (``min_number_of_instances`` /
-``max_number_of_instances``) bounds the counts. TOSCA 1.x ``tosca.policies.Scaling`` reaches here already mapped onto the
-same :class:`~netorch.model.service.ServiceModel` fields by the loader.
+``max_number_of_instances``) bounds the counts. TOSCA 1.x ``tosca.policies.Scaling``
+reaches here already mapped onto the same :class:`~netorch.model.service.ServiceModel`
+fields by the loader.
 
 The count of a scalable template ``t`` is
 

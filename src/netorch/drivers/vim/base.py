@@ -1,7 +1,8 @@
 """The VIM driver protocol.
 
-Every call is async and returns typed results. Errors are :class:`~netorch.model.errors.TemporaryError`
-(retry with backoff) or :class:`~netorch.model.errors.PermanentError` (fail the step at once).
+Every call is async and returns typed results. Errors are
+:class:`~netorch.model.errors.TemporaryError` (retry with backoff) or
+:class:`~netorch.model.errors.PermanentError` (fail the step at once).
 
 Contract every driver must keep, because crash recovery and ``netorch doctor`` rely on it:
 

@@ -4,7 +4,7 @@ It behaves like a remote VIM as far as the engine can tell: every call takes ``l
 ``jitter_ms`` (an ``asyncio.sleep``, never blocking the loop), quotas are enforced, and faults
 can be injected:
 
-* ``failure_rate`` — that fraction of create / delete calls raise :class:`InjectedFailure` (a
+* ``failure_rate`` — that fraction of create / delete calls raise :class:`InjectedFaultError` (a
   TemporaryError), either *before* doing anything or *after* the change was committed (the VIM
   made it, the API call still failed; idempotent create-by-key must cope). ``failure_seed``
   makes the sequence reproducible, ``failure_after_ratio`` sets the before / after split;
@@ -49,7 +49,7 @@ log = logging.getLogger(__name__)
 Phase = Literal["before", "after"]
 
 
-class InjectedFailure(TemporaryError):
+class InjectedFaultError(TemporaryError):
     """A failure the sim injected on purpose; ``phase`` says whether the change was committed."""
 
     def __init__(self, message: str, *, phase: Phase) -> None:
@@ -58,7 +58,7 @@ class InjectedFailure(TemporaryError):
 
 
 def pattern_matches(pattern: str, *values: str) -> bool:
-    """True if ``pattern`` matches any of ``values`` as an fnmatch pattern or with literal brackets."""
+    """True if ``pattern`` matches one of ``values``, as fnmatch or with literal brackets."""
     literal = "".join("[[]" if c == "[" else "[]]" if c == "]" else c for c in pattern)
     return any(
         fnmatch.fnmatchcase(value, pattern) or fnmatch.fnmatchcase(value, literal)
@@ -109,10 +109,10 @@ class SimVim:
             return None
         return "after" if self._fault_rng.random() < s.failure_after_ratio else "before"
 
-    def _fail(self, phase: Phase, op: str, key: str) -> InjectedFailure:
+    def _fail(self, phase: Phase, op: str, key: str) -> InjectedFaultError:
         what = "after the change was committed" if phase == "after" else "before doing anything"
         log.info("sim VIM %s: injected %s failure of %s %s", self.name, phase, op, key)
-        return InjectedFailure(
+        return InjectedFaultError(
             f"sim VIM {self.name!r}: injected temporary failure of {op} {key} ({what})",
             phase=phase,
         )
@@ -155,18 +155,16 @@ class SimVim:
     async def create(self, req: CreateRequest) -> ResourceState:
         """Create ``req`` or, if its key exists, return the existing resource (idempotent)."""
         await self._latency()
-        fault = self._roll_fault()
-        if fault == "before":
-            raise self._fail(fault, "create", req.key)
         if req.kind not in self.kinds:
             raise PermanentError(
                 f"sim VIM {self.name!r} cannot create {req.kind} resources ({req.node_id})"
             )
-        state = self._inventory.get(ResourceRef(key=req.key, kind=req.kind))
-        if state is None:
-            state, created = self._inventory.create(self._plan(req))
-            if created:
-                log.debug("sim VIM %s: created %s %s (%s)", self.name, req.kind, req.key, state.vim_id)
+        fault = self._roll_fault()
+        if fault == "before":
+            raise self._fail(fault, "create", req.key)
+        state, created = self._inventory.create(req.key, lambda: self._plan(req))
+        if created:
+            log.debug("sim VIM %s: created %s %s (%s)", self.name, req.kind, req.key, state.vim_id)
         if fault == "after":
             raise self._fail(fault, "create", req.key)
         return state
@@ -203,4 +201,3 @@ class SimVim:
     def usage(self) -> dict[str, int]:
         """What the inventory uses, per quota metric."""
         return self._inventory.usage()
-

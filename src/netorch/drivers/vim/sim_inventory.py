@@ -12,6 +12,7 @@ them inline and never awaits inside a transaction.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import json
 import logging
@@ -19,7 +20,7 @@ import sqlite3
 import threading
 import time
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,11 +42,11 @@ SCHEMA_VERSION = "1"
 
 DEFAULT_POOL = "sim:default"
 """Addresses of servers that have no port of their own (the tenant's default network)."""
-DEFAULT_POOL_CIDR = "172.16.0.0/12"
+DEFAULT_POOL_CIDR = "172.16.0.0/16"
 DEFAULT_NETWORK_NAME = "sim-default"
-PUBLIC_POOL = "sim:public"
-"""Every server's ``public_address`` (RFC 2544 benchmarking range: never routed anywhere)."""
-PUBLIC_POOL_CIDR = "198.18.0.0/15"
+PUBLIC_CIDR = "198.18.0.0/15"
+"""Every server's ``public_address`` is its default address mapped 1:1 (static NAT) into this
+RFC 2544 benchmarking range, which is never routed anywhere."""
 
 _MAX_OFFSET = 2**62
 """Host offsets are stored as SQLite integers; IPv6 pools are capped to this many addresses."""
@@ -54,7 +55,7 @@ _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS resources (
     key TEXT PRIMARY KEY,
-    vim_id TEXT NOT NULL UNIQUE,
+    vim_id TEXT NOT NULL,
     kind TEXT NOT NULL,
     name TEXT NOT NULL,
     service TEXT NOT NULL,
@@ -70,11 +71,13 @@ CREATE TABLE IF NOT EXISTS resources (
     vcpus INTEGER NOT NULL DEFAULT 0,
     ram_mb INTEGER NOT NULL DEFAULT 0,
     volume_gb INTEGER NOT NULL DEFAULT 0,
+    claims TEXT NOT NULL,
     attrs TEXT NOT NULL
 );
-CREATE INDEX IF NOT EXISTS resources_name ON resources(name);
-CREATE INDEX IF NOT EXISTS resources_network ON resources(network_key);
-CREATE INDEX IF NOT EXISTS resources_attached ON resources(attached_to);
+CREATE INDEX IF NOT EXISTS resources_network ON resources(network_key)
+    WHERE network_key IS NOT NULL;
+CREATE INDEX IF NOT EXISTS resources_attached ON resources(attached_to)
+    WHERE attached_to IS NOT NULL;
 CREATE TABLE IF NOT EXISTS pools (
     pool TEXT PRIMARY KEY,
     cidr TEXT NOT NULL,
@@ -89,15 +92,23 @@ CREATE TABLE IF NOT EXISTS addresses (
     owner TEXT NOT NULL,
     PRIMARY KEY (pool, offset)
 );
-CREATE INDEX IF NOT EXISTS addresses_owner ON addresses(owner);
-CREATE TABLE IF NOT EXISTS usage (metric TEXT PRIMARY KEY, value INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS usage (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    instances INTEGER NOT NULL DEFAULT 0,
+    vcpus INTEGER NOT NULL DEFAULT 0,
+    ram_mb INTEGER NOT NULL DEFAULT 0,
+    networks INTEGER NOT NULL DEFAULT 0,
+    ports INTEGER NOT NULL DEFAULT 0,
+    volumes INTEGER NOT NULL DEFAULT 0,
+    volume_gb INTEGER NOT NULL DEFAULT 0
+);
+INSERT OR IGNORE INTO usage (id) VALUES (1);
 """
 
-_COLUMNS = (
-    "key, vim_id, kind, name, status, error, dies_at, death, network_key, attached_to, attrs"
-)
+_COLUMNS = "key, vim_id, kind, name, status, error, dies_at, death, network_key, attached_to, attrs"
 
 QUOTA_METRICS = ("instances", "vcpus", "ram_mb", "networks", "ports", "volumes", "volume_gb")
+_USAGE_SELECT = f"SELECT {', '.join(QUOTA_METRICS)} FROM usage WHERE id = 1"
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,7 +171,9 @@ class SimInventory:
                     conn.execute(statement)
             row = conn.execute("SELECT value FROM meta WHERE name = 'schema'").fetchone()
             if row is None:
-                conn.execute("INSERT INTO meta (name, value) VALUES ('schema', ?)", (SCHEMA_VERSION,))
+                conn.execute(
+                    "INSERT INTO meta (name, value) VALUES ('schema', ?)", (SCHEMA_VERSION,)
+                )
             elif row[0] != SCHEMA_VERSION:
                 conn.execute("ROLLBACK")
                 conn.close()
@@ -190,7 +203,9 @@ class SimInventory:
             try:
                 conn.execute("BEGIN IMMEDIATE")
             except sqlite3.OperationalError as exc:
-                raise TemporaryError(f"sim inventory {self.path} is busy: {exc}", delay=0.1) from exc
+                raise TemporaryError(
+                    f"sim inventory {self.path} is busy: {exc}", delay=0.1
+                ) from exc
             try:
                 yield conn
                 conn.execute("COMMIT")
@@ -236,8 +251,8 @@ class SimInventory:
 
     def usage(self) -> dict[str, int]:
         with self._read() as conn:
-            found = dict(conn.execute("SELECT metric, value FROM usage").fetchall())
-        return {metric: int(found.get(metric, 0)) for metric in QUOTA_METRICS}
+            row = conn.execute(_USAGE_SELECT).fetchone()
+        return {metric: int(value) for metric, value in zip(QUOTA_METRICS, row, strict=True)}
 
     @staticmethod
     def _row(conn: sqlite3.Connection, ref: ResourceRef) -> tuple[Any, ...] | None:
@@ -260,26 +275,34 @@ class SimInventory:
 
     # -- changes ----------------------------------------------------------------------------
 
-    def create(self, new: NewResource, *, now: float | None = None) -> tuple[ResourceState, bool]:
-        """Hold ``new`` in the inventory; return its state and whether it was created now.
+    def create(
+        self, key: str, plan: Callable[[], NewResource], *, now: float | None = None
+    ) -> tuple[ResourceState, bool]:
+        """Return the resource with ``key``, creating it from ``plan()`` if it does not exist.
 
-        If the key already exists the existing resource is returned untouched (idempotent create).
+        The result says whether it was created now. Lookup, ``plan()`` and insert run in one
+        write transaction, so two processes creating the same key make one resource; when the key
+        exists, ``plan`` is not called (so a changed config cannot fail an idempotent create).
         """
-        req = new.req
         t = now if now is not None else time.time()
         with self._write() as conn:
-            if conn.execute("SELECT 1 FROM resources WHERE key = ?", (req.key,)).fetchone():
-                created = False
-            else:
+            row = conn.execute(f"SELECT {_COLUMNS} FROM resources WHERE key = ?", (key,)).fetchone()
+            created = row is None
+            if row is None:
+                new = plan()
+                if new.req.key != key:
+                    raise ValueError(f"plan for {key!r} returned a request for {new.req.key!r}")
                 self._insert(conn, new, t)
-                created = True
-        state = self.get(ResourceRef(key=req.key, kind=req.kind), now=t)
-        assert state is not None
-        return state, created
+                row = conn.execute(
+                    f"SELECT {_COLUMNS} FROM resources WHERE key = ?", (key,)
+                ).fetchone()
+            members = self._members(conn, key) if row[2] == ResourceKind.COMPUTE else []
+        return _to_state(row, members, t), created
 
     def _insert(self, conn: sqlite3.Connection, new: NewResource, now: float) -> None:
         req = new.req
         vim_id = str(uuid.uuid4())
+        claims: list[tuple[str, int]] = []
         attrs: dict[str, Any] = {}
         network_key: str | None = None
         attached_to: str | None = None
@@ -295,8 +318,8 @@ class SimInventory:
         self._charge(conn, delta, new.quotas)
 
         if req.kind == ResourceKind.COMPUTE:
-            private = self._allocate(conn, DEFAULT_POOL, req.key, DEFAULT_POOL_CIDR)
-            public = self._allocate(conn, PUBLIC_POOL, req.key, PUBLIC_POOL_CIDR)
+            private = self._allocate(conn, DEFAULT_POOL, req.key, claims, DEFAULT_POOL_CIDR)
+            public = _public_of(claims[-1][1])
             attrs = {
                 "flavor": new.flavor,
                 "vcpus": new.vcpus,
@@ -307,7 +330,9 @@ class SimInventory:
             }
             for ref in _find_link(req, ResourceKind.VOLUME):
                 volume = self._linked(conn, ref, req, "volume")
-                conn.execute("UPDATE resources SET attached_to = ? WHERE key = ?", (req.key, volume))
+                conn.execute(
+                    "UPDATE resources SET attached_to = ? WHERE key = ?", (req.key, volume)
+                )
         elif req.kind == ResourceKind.NETWORK:
             attrs = self._create_network(conn, req)
         elif req.kind == ResourceKind.PORT:
@@ -328,6 +353,7 @@ class SimInventory:
                 conn,
                 pool,
                 req.key,
+                claims,
                 DEFAULT_POOL_CIDR if pool == DEFAULT_POOL else None,
                 fixed=fixed if isinstance(fixed, str) and fixed else None,
             )
@@ -355,7 +381,8 @@ class SimInventory:
         conn.execute(
             "INSERT INTO resources (key, vim_id, kind, name, service, node_id, node_type, status,"
             " error, created_at, dies_at, death, network_key, attached_to, vcpus, ram_mb,"
-            " volume_gb, attrs) VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " volume_gb, claims, attrs)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 req.key,
                 vim_id,
@@ -373,15 +400,14 @@ class SimInventory:
                 new.vcpus,
                 new.ram_mb,
                 new.volume_gb,
+                json.dumps(claims, separators=(",", ":")),
                 json.dumps(attrs, separators=(",", ":")),
             ),
         )
 
     @staticmethod
     def _linked(conn: sqlite3.Connection, ref: ResourceRef, req: CreateRequest, what: str) -> str:
-        row = conn.execute(
-            "SELECT key, kind FROM resources WHERE key = ?", (ref.key,)
-        ).fetchone()
+        row = conn.execute("SELECT key, kind FROM resources WHERE key = ?", (ref.key,)).fetchone()
         if row is None and ref.vim_id:
             row = conn.execute(
                 "SELECT key, kind FROM resources WHERE vim_id = ?", (ref.vim_id,)
@@ -397,20 +423,13 @@ class SimInventory:
     def _charge(conn: sqlite3.Connection, delta: Mapping[str, int], quotas: Quotas) -> None:
         if not delta:
             return
-        current = dict(conn.execute("SELECT metric, value FROM usage").fetchall())
-        for metric in QUOTA_METRICS:
+        current = conn.execute(_USAGE_SELECT).fetchone()
+        for metric, used in zip(QUOTA_METRICS, current, strict=True):
             add = delta.get(metric, 0)
             limit: int | None = getattr(quotas, metric)
-            after = int(current.get(metric, 0)) + add
-            if add > 0 and limit is not None and after > limit:
-                raise PermanentError(f"quota exceeded: {metric} {after} > {limit}")
-        for metric, add in delta.items():
-            if add:
-                conn.execute(
-                    "INSERT INTO usage (metric, value) VALUES (?, ?) "
-                    "ON CONFLICT(metric) DO UPDATE SET value = value + excluded.value",
-                    (metric, add),
-                )
+            if add > 0 and limit is not None and used + add > limit:
+                raise PermanentError(f"quota exceeded: {metric} {used + add} > {limit}")
+        _add_usage(conn, delta)
 
     def _create_network(self, conn: sqlite3.Connection, req: CreateRequest) -> dict[str, Any]:
         """Allocate the network's subnet and address pool (TOSCA 1.3 §5.9.8 Network properties:
@@ -424,10 +443,7 @@ class SimInventory:
                     cidr = l3["cidr"]
                     props = {**props, **{k: v for k, v in l3.items() if k == "gateway_ip"}}
                     break
-        if cidr:
-            net = _network_of(str(cidr), req.node_id)
-        else:
-            net = self._next_auto_cidr(conn)
+        net = _network_of(str(cidr), req.node_id) if cidr else self._next_auto_cidr(conn)
         size = net.num_addresses
         if size < 4:
             raise PermanentError(f"{req.node_id}: network {net} is too small for a subnet")
@@ -481,6 +497,7 @@ class SimInventory:
         conn: sqlite3.Connection,
         pool: str,
         owner: str,
+        claims: list[tuple[str, int]],
         builtin_cidr: str | None,
         *,
         fixed: str | None = None,
@@ -491,42 +508,28 @@ class SimInventory:
         if row is None:
             if builtin_cidr is None:
                 raise PermanentError(f"sim VIM: address pool {pool!r} does not exist")
-            net = ipaddress.ip_network(builtin_cidr)
-            row = (str(net), 1, net.num_addresses - 2, 1)
+            size = _net(builtin_cidr).num_addresses
+            row = (builtin_cidr, 1, size - 2, 1)
             conn.execute(
                 "INSERT INTO pools (pool, cidr, first, last, next) VALUES (?, ?, ?, ?, ?)",
                 (pool, *row),
             )
-        net = ipaddress.ip_network(row[0])
-        base = int(net.network_address)
+        net = _net(row[0])
         first, last, candidate = int(row[1]), int(row[2]), int(row[3])
         if fixed is not None:
             offset = _offset_in(net, fixed, f"{owner}: ip_address")
-            taken = conn.execute(
-                "SELECT owner FROM addresses WHERE pool = ? AND offset = ?", (pool, offset)
-            ).fetchone()
-            if taken is not None:
+            if not _claim(conn, pool, offset, owner):
                 raise PermanentError(f"ip_address {fixed} is already in use in {net}")
-            conn.execute(
-                "INSERT INTO addresses (pool, offset, owner) VALUES (?, ?, ?)", (pool, offset, owner)
-            )
-            return str(ipaddress.ip_address(base + offset))
+            claims.append((pool, offset))
+            return _address(row[0], offset)
         if not first <= candidate <= last:
             candidate = first
         for _ in range(last - first + 1):
-            if (
-                conn.execute(
-                    "SELECT 1 FROM addresses WHERE pool = ? AND offset = ?", (pool, candidate)
-                ).fetchone()
-                is None
-            ):
-                conn.execute(
-                    "INSERT INTO addresses (pool, offset, owner) VALUES (?, ?, ?)",
-                    (pool, candidate, owner),
-                )
+            if _claim(conn, pool, candidate, owner):
+                claims.append((pool, candidate))
                 following = candidate + 1 if candidate < last else first
                 conn.execute("UPDATE pools SET next = ? WHERE pool = ?", (following, pool))
-                return str(ipaddress.ip_address(base + candidate))
+                return _address(row[0], candidate)
             candidate = candidate + 1 if candidate < last else first
         raise PermanentError(f"no free address left in {net}")
 
@@ -534,12 +537,13 @@ class SimInventory:
         """Remove the resource; ``False`` if it was not there (deletes are idempotent)."""
         with self._write() as conn:
             row = conn.execute(
-                "SELECT key, kind, vcpus, ram_mb, volume_gb, name FROM resources WHERE key = ?",
+                "SELECT key, kind, vcpus, ram_mb, volume_gb, name, claims FROM resources "
+                "WHERE key = ?",
                 (ref.key,),
             ).fetchone()
             if row is None and ref.vim_id:
                 row = conn.execute(
-                    "SELECT key, kind, vcpus, ram_mb, volume_gb, name FROM resources "
+                    "SELECT key, kind, vcpus, ram_mb, volume_gb, name, claims FROM resources "
                     "WHERE vim_id = ?",
                     (ref.vim_id,),
                 ).fetchone()
@@ -558,18 +562,20 @@ class SimInventory:
                 conn.execute("DELETE FROM pools WHERE pool = ?", (key,))
                 delta = {"networks": -1}
             elif kind == ResourceKind.COMPUTE:
-                conn.execute("UPDATE resources SET attached_to = NULL WHERE attached_to = ?", (key,))
+                conn.execute(
+                    "UPDATE resources SET attached_to = NULL WHERE attached_to = ?", (key,)
+                )
                 delta = {"instances": -1, "vcpus": -int(row[2]), "ram_mb": -int(row[3])}
             elif kind == ResourceKind.PORT:
                 delta = {"ports": -1}
             else:
                 delta = {"volumes": -1, "volume_gb": -int(row[4])}
-            conn.execute("DELETE FROM addresses WHERE owner = ?", (key,))
+            conn.executemany(
+                "DELETE FROM addresses WHERE pool = ? AND offset = ?",
+                [(pool, offset) for pool, offset in json.loads(row[6])],
+            )
             conn.execute("DELETE FROM resources WHERE key = ?", (key,))
-            for metric, add in delta.items():
-                conn.execute(
-                    "UPDATE usage SET value = MAX(0, value + ?) WHERE metric = ?", (add, metric)
-                )
+            _add_usage(conn, delta)
             return True
 
     def mark_error(self, key_or_name: str, error: str) -> list[str]:
@@ -589,6 +595,49 @@ class SimInventory:
                 [(str(ResourceStatus.ERROR), error, k) for k in keys],
             )
         return keys
+
+
+@functools.lru_cache(maxsize=1024)
+def _net(cidr: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
+    return ipaddress.ip_network(cidr)
+
+
+def _public_of(private_offset: int) -> str:
+    """The static-NAT public address of the default-pool address at ``private_offset``."""
+    return _address(PUBLIC_CIDR, private_offset)
+
+
+@functools.lru_cache(maxsize=4096)
+def _address_base(cidr: str) -> tuple[int, int]:
+    net = _net(cidr)
+    return int(net.network_address), net.version
+
+
+def _address(cidr: str, offset: int) -> str:
+    """The address ``offset`` hosts into ``cidr``, as text."""
+    base, version = _address_base(cidr)
+    value = base + offset
+    if version == 4:
+        return f"{value >> 24}.{(value >> 16) & 255}.{(value >> 8) & 255}.{value & 255}"
+    return str(ipaddress.IPv6Address(value))
+
+
+def _add_usage(conn: sqlite3.Connection, delta: Mapping[str, int]) -> None:
+    changes = [(metric, add) for metric, add in delta.items() if add]
+    if changes:
+        assignments = ", ".join(f"{metric} = MAX(0, {metric} + ?)" for metric, _ in changes)
+        conn.execute(
+            f"UPDATE usage SET {assignments} WHERE id = 1", tuple(add for _, add in changes)
+        )
+
+
+def _claim(conn: sqlite3.Connection, pool: str, offset: int, owner: str) -> bool:
+    """Take one address of ``pool`` for ``owner``; ``False`` if it is already taken."""
+    cursor = conn.execute(
+        "INSERT OR IGNORE INTO addresses (pool, offset, owner) VALUES (?, ?, ?)",
+        (pool, offset, owner),
+    )
+    return cursor.rowcount == 1
 
 
 def _map(value: object) -> Mapping[str, Any]:

@@ -95,18 +95,29 @@ class SimSettings(BaseModel):
 def load_sim_settings(
     vim_name: str, config: Mapping[str, Any], env: Mapping[str, str]
 ) -> SimSettings:
-    """Validate one VIM entry's settings, apply the environment overrides, or raise PermanentError."""
+    """Validate one VIM entry's settings with the environment overrides applied.
+
+    Raises PermanentError naming the VIM and every invalid setting.
+    """
     data = dict(config)
     data.pop("driver", None)
+    from_env: dict[str, str] = {}
     for var, field_name in _ENV_FIELDS.items():
         raw = env.get(var)
         if raw is not None and raw.strip() != "":
             data[field_name] = raw.strip()
+            from_env[field_name] = var
     try:
         return SimSettings.model_validate(data)
     except ValidationError as exc:
         reasons = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc']) or '(settings)'}: {err['msg']}"
+            f"{'.'.join(str(p) for p in err['loc']) or '(settings)'}"
+            f"{_env_note(from_env, err['loc'])}: {err['msg']}"
             for err in exc.errors()
         )
         raise PermanentError(f"sim VIM {vim_name!r}: invalid settings: {reasons}") from exc
+
+
+def _env_note(from_env: Mapping[str, str], loc: tuple[int | str, ...]) -> str:
+    var = from_env.get(str(loc[0])) if loc else None
+    return f" (from ${var})" if var else ""

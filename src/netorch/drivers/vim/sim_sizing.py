@@ -74,7 +74,9 @@ def compute_needs(req: CreateRequest) -> ComputeNeeds:
     if mem.get("virtual_mem_size") is not None:
         ram = max(
             ram,
-            parse_size(mem["virtual_mem_size"], default_unit="MiB", what=f"{where}: virtual_mem_size"),
+            parse_size(
+                mem["virtual_mem_size"], default_unit="MiB", what=f"{where}: virtual_mem_size"
+            ),
         )
     local = vc.get("virtual_local_storage")
     if isinstance(local, list):
@@ -114,7 +116,8 @@ def fits(flavor: Flavor, needs: ComputeNeeds) -> bool:
 
 
 def pick_flavor(req: CreateRequest, flavors: Mapping[str, Flavor]) -> tuple[str, Flavor]:
-    """The flavor for ``req``: the one its ``flavor`` property names, else the smallest that fits."""
+    """The flavor for ``req``: the one its ``flavor`` property names, else the smallest
+    that fits."""
     named = req.properties.get("flavor")
     if isinstance(named, str) and named:
         flavor = flavors.get(named)

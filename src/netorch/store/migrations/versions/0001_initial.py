@@ -95,9 +95,7 @@ def upgrade() -> None:
         _json("plan", nullable=True),
         sa.PrimaryKeyConstraint("id", name="pk_operations"),
     )
-    op.create_index(
-        "ix_operations_service_start_time", "operations", ["service", "start_time"]
-    )
+    op.create_index("ix_operations_service_start_time", "operations", ["service", "start_time"])
     op.create_index("ix_operations_state", "operations", ["state"])
     op.create_table(
         "steps",
