@@ -519,7 +519,14 @@ class SimInventory:
         if fixed is not None:
             offset = _offset_in(net, fixed, f"{owner}: ip_address")
             if not _claim(conn, pool, offset, owner):
-                raise PermanentError(f"ip_address {fixed} is already in use in {net}")
+                # The network's own gateway reservation may be taken by a port that asks for
+                # it explicitly: that port is the gateway (a vRouter's LAN interface).
+                taken = conn.execute(
+                    "UPDATE addresses SET owner = ? WHERE pool = ? AND offset = ? AND owner = ?",
+                    (owner, pool, offset, pool),
+                ).rowcount
+                if not taken:
+                    raise PermanentError(f"ip_address {fixed} is already in use in {net}")
             claims.append((pool, offset))
             return _address(row[0], offset)
         if not first <= candidate <= last:
