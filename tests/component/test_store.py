@@ -426,3 +426,9 @@ def test_concurrent_first_migrations_do_not_collide(store_url: str) -> None:
     finally:
         for s in stores:
             s.close()
+
+
+def test_fast_path_head_matches_the_migration_scripts() -> None:
+    from netorch.store.migrate import HEAD
+
+    assert head_revision() == HEAD

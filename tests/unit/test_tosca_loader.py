@@ -619,7 +619,8 @@ def _check_no_escape(path: Path) -> None:
         assert has_errors(diags)
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=30, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(text=YAMLISH)
 def test_garbage_text_never_raises(tmp_path: Path, text: str) -> None:
     path = tmp_path / "garbage.yaml"
@@ -627,7 +628,8 @@ def test_garbage_text_never_raises(tmp_path: Path, text: str) -> None:
     _check_no_escape(path)
 
 
-@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=20, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.binary(max_size=300))
 def test_random_bytes_never_raise(tmp_path: Path, data: bytes) -> None:
     for name in ("garbage.yaml", "garbage.zip"):
@@ -636,7 +638,8 @@ def test_random_bytes_never_raise(tmp_path: Path, data: bytes) -> None:
         _check_no_escape(path)
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(tree=st.dictionaries(KEYS, TREES, max_size=4))
 def test_random_tosca_shaped_documents_never_raise(tmp_path: Path, tree: dict[str, object]
                                                    ) -> None:

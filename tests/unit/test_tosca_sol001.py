@@ -145,12 +145,22 @@ def test_a_package_copy_next_to_the_importer_is_preferred(tmp_path: Path) -> Non
 # -- deployment flavours ------------------------------------------------------------------------
 TOP = """
 node_types:
+  # tosca-parser wants the flavours' substitution mappings to cover every required property of
+  # the VNF type: the provider type pins them with defaults, as SOL001 VNFDs usually do
   acme.VNF:
     derived_from: tosca.nodes.nfv.VNF
     properties:
+      descriptor_id: { type: string, default: 11111111-2222-3333-4444-555555555555 }
+      descriptor_version: { type: string, default: "1.0" }
+      provider: { type: string, default: ACME }
+      product_name: { type: string, default: Widget }
+      software_version: { type: string, default: "1.0" }
+      vnfm_info: { type: list, entry_schema: { type: string }, default: [ netorch ] }
+      flavour_description: { type: string, default: widget }
       flavour_id:
         type: string
         constraints: [ valid_values: [ small, big ] ]
+        default: small
 topology_template:
   inputs:
     selected_flavour:
@@ -160,13 +170,7 @@ topology_template:
       type: acme.VNF
       properties:
         flavour_id: { get_input: selected_flavour }
-        descriptor_id: 11111111-2222-3333-4444-555555555555
-        descriptor_version: "1.0"
         provider: ACME
-        product_name: Widget
-        software_version: "1.0"
-        vnfm_info: [ netorch ]
-        flavour_description: widget
 """
 
 FLAVOUR = """
@@ -177,10 +181,15 @@ imports:
   - types.yaml
 topology_template:
   inputs:
-    descriptor_id:
-      type: string
-    flavour_id:
-      type: string
+    # one input per property the substituted VNF node has (tosca-parser insists)
+    descriptor_id: {{ type: string }}
+    descriptor_version: {{ type: string }}
+    provider: {{ type: string }}
+    product_name: {{ type: string }}
+    software_version: {{ type: string }}
+    vnfm_info: {{ type: list, entry_schema: {{ type: string }} }}
+    flavour_id: {{ type: string }}
+    flavour_description: {{ type: string }}
   substitution_mappings:
     node_type: acme.VNF
     properties:

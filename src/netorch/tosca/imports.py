@@ -50,6 +50,14 @@ ETSI_SOL001_URL = re.compile(
 _URL_SCHEMES = ("http", "https", "ftp", "file")
 
 
+@dataclass(frozen=True, slots=True)
+class ResolvedImport:
+    """One import of a file, resolved to the local file it names."""
+
+    path: Path
+    namespace_prefix: str | None = None
+
+
 @dataclass(slots=True)
 class ImportedFile:
     """One YAML file of the import graph."""
@@ -59,6 +67,8 @@ class ImportedFile:
     namespace_prefix: str | None = None
     builtin: bool = False
     """One of netorch's own type files (its positions are not the user's concern)."""
+    imports: list[ResolvedImport] = field(default_factory=list)
+    """This file's own imports, in order, each resolved to a local file."""
 
 
 @dataclass(slots=True)
@@ -280,6 +290,7 @@ def _follow(ref: _ImportRef, current: ImportedFile, resolver: _Resolver, graph: 
         return
     if is_url(target):
         graph.url_map.setdefault(target, str(path))
+    current.imports.append(ResolvedImport(path, ref.namespace_prefix))
     real = path.resolve()
     if real in visited:
         return

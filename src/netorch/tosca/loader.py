@@ -18,8 +18,10 @@ from __future__ import annotations
 
 import logging
 import os
+import tempfile
 from collections.abc import Mapping
 from contextlib import ExitStack
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +34,7 @@ from netorch.tosca.csar import Source, open_source
 from netorch.tosca.imports import TYPES_PATH_ENV, ImportGraph, resolve_imports
 from netorch.tosca.locate import Locator
 from netorch.tosca.precheck import check_header, check_topology
+from netorch.tosca.staging import needs_staging, stage
 from netorch.tosca.type_registry import TypeRegistry, known_profiles
 from netorch.tosca.yaml_doc import YamlDocument, read_yaml_file
 
@@ -151,14 +154,28 @@ def _load(path: Path, inputs: Mapping[str, object] | None, types_path: Path | No
         if has_errors(structural):
             return None, diags
         locator = Locator(entry, flavours)
-        diags.extend(parser_bridge.validate(src.entry, inputs=inputs, url_map=graph.url_map,
-                                            locate=locator))
+        validated: Path = src.entry
+        renames: dict[str, str] = {}
+        if needs_staging(graph):
+            staging_dir = Path(stack.enter_context(
+                tempfile.TemporaryDirectory(prefix="netorch-staged-")))
+            validated, renames = stage(graph, staging_dir)
+        found = parser_bridge.validate(validated, inputs=inputs, locate=locator)
+        diags.extend(_renamed(d, renames) for d in found)
         if has_errors(diags):
             return None, diags
         model = _build(src, entry, flavours, version, values, registry, diags)
     if has_errors(diags):
         return None, diags
     return model, diags
+
+
+def _renamed(diag: Diagnostic, renames: Mapping[str, str]) -> Diagnostic:
+    """Show the user's file names instead of the staged copies' in a validator message."""
+    message = diag.message
+    for staged, shown in renames.items():
+        message = message.replace(staged, shown)
+    return diag if message == diag.message else replace(diag, message=message)
 
 
 def _build(src: Source, entry: YamlDocument, flavours: list[YamlDocument], version: str,

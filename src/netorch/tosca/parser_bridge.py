@@ -8,7 +8,8 @@ message as text, and network access for URL imports.  This module
 * serializes calls (the collector is global) and silences its loggers, stdout and stderr;
 * reads the collected exceptions one by one and turns each into a :class:`Diagnostic` with a
   stable code chosen from the exception class (and the message shape where a class is shared);
-* passes a URL -> local file map (``local_defs``) so no import is fetched;
+* is given a template whose imports are all local files (see :mod:`netorch.tosca.staging`),
+  so no import is ever fetched;
 * never lets an exception out: a crash inside tosca-parser becomes an ``internal.error``.
 
 tosca-parser is imported lazily, inside the call: importing netorch.tosca does no work.
@@ -154,9 +155,13 @@ def classify(exc: BaseException) -> tuple[str, Severity, str]:
     return code, severity, message
 
 
-def validate(entry: Path, *, inputs: Mapping[str, object] | None, url_map: Mapping[str, str],
-             locate: Locator) -> list[Diagnostic]:
-    """Validate the template at ``entry`` with tosca-parser; one diagnostic per problem."""
+def validate(entry: Path, *, inputs: Mapping[str, object] | None, locate: Locator,
+             url_map: Mapping[str, str] | None = None) -> list[Diagnostic]:
+    """Validate the template at ``entry`` with tosca-parser; one diagnostic per problem.
+
+    ``url_map`` maps import URLs to local files (tosca-parser's ``local_defs``); with a staged
+    copy (:mod:`netorch.tosca.staging`) there are no URL imports left and it is not needed.
+    """
     diags: list[Diagnostic] = []
     with _LOCK:
         from toscaparser.common.exception import ExceptionCollector
@@ -167,7 +172,7 @@ def validate(entry: Path, *, inputs: Mapping[str, object] | None, url_map: Mappi
         with _silenced():
             try:
                 template_class(path=str(entry), parsed_params=params, a_file=True,
-                               local_defs=dict(url_map))
+                               local_defs=dict(url_map or {}))
             except Exception as failure:  # tosca-parser bug on this template
                 crash = failure
                 log.debug("tosca-parser crashed:\n%s", traceback.format_exc())
