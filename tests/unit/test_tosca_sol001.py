@@ -370,3 +370,54 @@ def test_inconsistent_sol001_policies_are_warned_about(tmp_path: Path) -> None:
     assert {"sol001.unknown_delta", "sol001.unknown_aspect", "sol001.unknown_level"} <= warned
     assert model.aspects["grow"].deltas == {}
     assert model.default_instantiation_level is None
+
+
+def test_nsd_and_pnfd_basics_load(tmp_path: Path) -> None:
+    path = write(tmp_path / "nsd.yaml", f"""
+        tosca_definitions_version: tosca_simple_yaml_1_3
+        imports:
+          - {ETSI}/v3.3.1/etsi_nfv_sol001_nsd_types.yaml
+        topology_template:
+          node_templates:
+            ns:
+              type: tosca.nodes.nfv.NS
+              properties:
+                descriptor_id: 8a1b2c3d-0000-4000-8000-000000000001
+                designer: netorch
+                version: "1.0"
+                name: edge
+                invariant_id: 8a1b2c3d-0000-4000-8000-000000000002
+                flavour_id: default
+            access:
+              type: tosca.nodes.nfv.NsVirtualLink
+              properties:
+                connectivity_type:
+                  layer_protocols: [ ipv4 ]
+                vl_profile:
+                  max_bitrate_requirements: {{ root: 1000 }}
+                  min_bitrate_requirements: {{ root: 100 }}
+            sap:
+              type: tosca.nodes.nfv.Sap
+              properties:
+                layer_protocols: [ ipv4 ]
+              requirements:
+                - internal_virtual_link: access
+            pe:
+              type: tosca.nodes.nfv.PNF
+              properties:
+                descriptor_id: pnf-1
+                function_description: provider edge
+                provider: acme
+                version: "1"
+                descriptor_invariant_id: pnf-1
+                name: pe
+              requirements:
+                - virtual_link: access
+    """)
+    model, diags = load(path)
+    assert diags == [], [str(d) for d in diags]
+    assert model is not None
+    assert model.nodes["sap"].type_chain == ("tosca.nodes.nfv.Sap", "tosca.nodes.nfv.Cp",
+                                             "tosca.nodes.Root")
+    assert [(r.target, r.relationship) for r in model.nodes["pe"].requirements] == [
+        ("access", "tosca.relationships.nfv.VirtualLinksTo")]

@@ -11,7 +11,8 @@ to a local file before tosca-parser runs:
   in netorch's built-in SOL001 types;
 * any other URL is fetched only when the caller allows network access.
 
-The URL-to-file map is handed to tosca-parser (its ``local_defs``) so it never fetches anything.
+Each file records where its imports resolved to, so that :mod:`netorch.tosca.staging` can hand
+tosca-parser a copy that imports only local files: it never fetches anything.
 """
 
 from __future__ import annotations
@@ -75,8 +76,6 @@ class ImportedFile:
 class ImportGraph:
     files: list[ImportedFile] = field(default_factory=list)
     """The entry definitions first, then every imported file once, breadth first."""
-    url_map: dict[str, str] = field(default_factory=dict)
-    """Import URL -> local file, for tosca-parser's ``local_defs``."""
     diagnostics: list[Diagnostic] = field(default_factory=list)
 
 
@@ -288,8 +287,6 @@ def _follow(ref: _ImportRef, current: ImportedFile, resolver: _Resolver, graph: 
                                        f"import {target!r} not found{why}{where}",
                                        current.doc.file, line, col))
         return
-    if is_url(target):
-        graph.url_map.setdefault(target, str(path))
     current.imports.append(ResolvedImport(path, ref.namespace_prefix))
     real = path.resolve()
     if real in visited:

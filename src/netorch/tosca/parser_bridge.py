@@ -155,12 +155,11 @@ def classify(exc: BaseException) -> tuple[str, Severity, str]:
     return code, severity, message
 
 
-def validate(entry: Path, *, inputs: Mapping[str, object] | None, locate: Locator,
-             url_map: Mapping[str, str] | None = None) -> list[Diagnostic]:
+def validate(entry: Path, *, inputs: Mapping[str, object] | None, locate: Locator
+             ) -> list[Diagnostic]:
     """Validate the template at ``entry`` with tosca-parser; one diagnostic per problem.
 
-    ``url_map`` maps import URLs to local files (tosca-parser's ``local_defs``); with a staged
-    copy (:mod:`netorch.tosca.staging`) there are no URL imports left and it is not needed.
+    ``entry`` imports only local files by absolute path (see :mod:`netorch.tosca.staging`).
     """
     diags: list[Diagnostic] = []
     with _LOCK:
@@ -171,8 +170,7 @@ def validate(entry: Path, *, inputs: Mapping[str, object] | None, locate: Locato
         crash: BaseException | None = None
         with _silenced():
             try:
-                template_class(path=str(entry), parsed_params=params, a_file=True,
-                               local_defs=dict(url_map or {}))
+                template_class(path=str(entry), parsed_params=params, a_file=True)
             except Exception as failure:  # tosca-parser bug on this template
                 crash = failure
                 log.debug("tosca-parser crashed:\n%s", traceback.format_exc())
