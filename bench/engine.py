@@ -42,23 +42,22 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import TemplateShape, emit, median, service_template, setup_logging  # noqa: E402
-
-import netorch.services.lifecycle as lifecycle_module  # noqa: E402
-from netorch.drivers.vim.sim import SimVim  # noqa: E402
-from netorch.engine.apply import ApplyResult, StepEvent  # noqa: E402
-from netorch.model.operations import OpOccurrence, OpState, StepOp, StepState  # noqa: E402
-from netorch.model.resources import (  # noqa: E402
+import netorch.services.lifecycle as lifecycle_module
+from _common import TemplateShape, emit, median, service_template, setup_logging
+from netorch.drivers.vim.sim import SimVim
+from netorch.engine.apply import ApplyResult, StepEvent
+from netorch.model.operations import OpOccurrence, OpState, StepOp, StepState
+from netorch.model.resources import (
     VIM_KINDS,
     CreateRequest,
     ResourceKind,
     ResourceRef,
 )
-from netorch.planner import Plan, Step  # noqa: E402
-from netorch.services.context import Context  # noqa: E402
-from netorch.services.lifecycle import Lifecycle  # noqa: E402
-from netorch.services.settings import Settings  # noqa: E402
-from netorch.store.journal import StoreJournal  # noqa: E402
+from netorch.planner import Plan, Step
+from netorch.services.context import Context
+from netorch.services.lifecycle import Lifecycle
+from netorch.services.settings import Settings
+from netorch.store.journal import StoreJournal
 
 log = logging.getLogger("bench.engine")
 

@@ -8,11 +8,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import write_vims
 
+from helpers import write_vims
 from netorch.services.context import Context
 from netorch.services.lifecycle import Lifecycle
 from netorch.services.settings import Settings
+
 
 @pytest.fixture
 def make_lc(store_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch

@@ -7,9 +7,9 @@ import json
 from pathlib import Path
 
 import pytest
-from helpers import DEMO, REPO, write_vims
 from typer.testing import CliRunner
 
+from helpers import DEMO, REPO, write_vims
 from netorch.cli.app import app
 
 BAD = """tosca_definitions_version: tosca_simple_yaml_1_3

@@ -8,8 +8,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from helpers import DEMO, REPO
 
+from helpers import DEMO, REPO
 from netorch.model.errors import ConflictError, StalePlanError, ValidationFailed
 from netorch.model.operations import OpState, OpType, StepState
 from netorch.model.resources import RecordState, ResourceKind
@@ -17,7 +17,6 @@ from netorch.services.doctor import doctor
 from netorch.services.faults import kill_resource
 from netorch.services.lifecycle import INSTANTIATED, NOT_INSTANTIATED, Lifecycle
 from netorch.topology import Topology
-
 
 MakeLc = Callable[..., Lifecycle]
 

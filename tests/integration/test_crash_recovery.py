@@ -14,8 +14,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from helpers import DEMO, write_vims
 
+from helpers import DEMO, write_vims
 from netorch.model.operations import OpState
 from netorch.model.resources import RecordState
 from netorch.store import Store

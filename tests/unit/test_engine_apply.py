@@ -4,7 +4,6 @@ run the same engine against the real store and the sim VIM)."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pytest
@@ -148,7 +147,10 @@ def run(p: Plan, journal: MemJournal, cloud: FakeCloud, *, parallelism: int = 8,
         events: list[StepEvent] | None = None) -> ApplyResult:
     cfg = EngineConfig(parallelism=parallelism, step_timeout_s=timeout, max_attempts=attempts,
                        backoff_initial_s=0.001, backoff_max_s=0.01)
-    vim_name: Callable[[ResourceRecord | None, Step], str] = lambda rec, step: "fake"
+
+    def vim_name(rec: ResourceRecord | None, step: Step) -> str:
+        return "fake"
+
     return asyncio.run(apply(p, service="svc", op_id="op1", drivers=OneDriver(cloud),
                              journal=journal, records=journal.by_node(), vim_name=vim_name,
                              config=cfg, on_event=events.append if events is not None else None))

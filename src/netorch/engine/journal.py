@@ -17,7 +17,8 @@ from netorch.model.resources import ResourceRecord
 
 class Journal(Protocol):
     async def step_started(self, step: StepRecord, resource: ResourceRecord | None) -> None:
-        """Durably record that ``step`` starts and, if given, the resource intent, in one transaction."""
+        """Durably record that ``step`` starts and, if given, the resource intent (one
+        transaction)."""
         ...
 
     async def step_finished(

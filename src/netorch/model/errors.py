@@ -1,4 +1,5 @@
-"""Error taxonomy (kopf-style): temporary errors are retried with backoff, permanent ones fail at once."""
+"""Error taxonomy (kopf-style): temporary errors are retried with backoff, permanent ones fail
+at once."""
 
 from __future__ import annotations
 

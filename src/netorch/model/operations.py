@@ -24,7 +24,8 @@ class OpState(StrEnum):
         return self in FINAL_STATES
 
 
-FINAL_STATES: frozenset[OpState] = frozenset({OpState.COMPLETED, OpState.FAILED, OpState.ROLLED_BACK})
+FINAL_STATES: frozenset[OpState] = frozenset(
+    {OpState.COMPLETED, OpState.FAILED, OpState.ROLLED_BACK})
 
 
 class OpType(StrEnum):

@@ -89,7 +89,7 @@ class RecordState(StrEnum):
     PENDING_DELETE = "PENDING_DELETE"
     """Delete started; the VIM may still have it."""
     FAILED = "FAILED"
-    """Create failed, but something exists in the VIM under this key: it is tracked, not orphaned."""
+    """Create failed, but something exists in the VIM under this key: tracked, not orphaned."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,7 +109,7 @@ class ResourceRecord:
     depends_on: tuple[str, ...] = ()
     attributes: Mapping[str, Any] = field(default_factory=dict)
     spec: Mapping[str, Any] = field(default_factory=dict)
-    """The desired node (``Node.to_dict()``) this resource was made from; rollback re-creates from it."""
+    """The desired node (``Node.to_dict()``) this resource was made from."""
 
     @property
     def ref(self) -> ResourceRef:

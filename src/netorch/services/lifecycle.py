@@ -39,8 +39,8 @@ from netorch.model.service import ServiceModel
 from netorch.planner import ObservedState, Plan, plan, restrict
 from netorch.services.context import Context
 from netorch.store import Store
-from netorch.tosca import load
 from netorch.topology import Topology, build_topology
+from netorch.tosca import load
 
 log = logging.getLogger(__name__)
 
@@ -143,7 +143,7 @@ class Lifecycle:
 
     def preview(self, source: str | Path, inputs: Mapping[str, object] | None = None,
                 name: str | None = None, instantiation_level: str | None = None) -> Plan:
-        """What instantiating (or updating ``name`` to) this template would do. Pure: no VIM call."""
+        """What instantiating (or updating ``name`` to) this template would do. No VIM call."""
         model = self.load_template(source, inputs)
         svc = self.store.get_service(name) if name else None
         levels = self.initial_scale_levels(model, instantiation_level)
@@ -271,7 +271,8 @@ class Lifecycle:
 
     def scale(self, name: str, aspect: str, steps: int = 1, *, scale_in: bool = False,
               on_event: ProgressFn | None = None) -> OpOccurrence:
-        """Scale by aspect (SOL005 ScaleNsByStepsData: scalingDirection, aspectId, numberOfSteps)."""
+        """Scale by aspect (SOL005 ScaleNsByStepsData: scalingDirection, aspectId,
+        numberOfSteps)."""
         svc = self._require_instantiated(name)
         model = model_from_dict(svc.model)
         if aspect not in model.aspects:

@@ -12,8 +12,8 @@ import yaml
 
 from netorch.model.diagnostics import Diagnostic, Severity, has_errors
 from netorch.model.service import ServiceModel
-from netorch.tosca import load
 from netorch.topology import build_topology
+from netorch.tosca import load
 
 
 @dataclass(slots=True)

@@ -54,8 +54,8 @@ def upgrade_to_head(engine: Engine) -> None:
     head = HEAD
     with engine.connect() as conn:  # fast path: already at head, no lock, no Alembic
         if inspect(conn).has_table("alembic_version"):
-            current = [r[0] for r in conn.execute(text("SELECT version_num FROM alembic_version"))]
-            if current == [head]:
+            found = [r[0] for r in conn.execute(text("SELECT version_num FROM alembic_version"))]
+            if found == [head]:
                 return
     from alembic import command
     from alembic.runtime.migration import MigrationContext
