@@ -649,3 +649,54 @@ def test_random_tosca_shaped_documents_never_raise(tmp_path: Path, tree: dict[st
     path = tmp_path / "tree.yaml"
     path.write_text(yaml.safe_dump(document))
     _check_no_escape(path)
+
+
+def test_unexpected_exception_becomes_internal_error(tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    from netorch.tosca import loader
+
+    def boom(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("kaboom")
+
+    monkeypatch.setattr(loader, "check_header", boom)
+    model, diags = load(write(tmp_path, BASIC))
+    assert model is None
+    [diag] = diags
+    assert diag.code == "internal.error"
+    assert "RuntimeError" in diag.message and "kaboom" in diag.message
+
+
+def test_a_tosca_parser_crash_is_a_diagnostic(tmp_path: Path) -> None:
+    # tosca-parser 2.x looks up the node type offering a required capability only among types
+    # named tosca.nodes.*, and raises AttributeError when there is none
+    path = write(tmp_path, """
+        tosca_definitions_version: tosca_simple_yaml_1_3
+        capability_types:
+          test.caps.Thing:
+            derived_from: tosca.capabilities.Root
+        node_types:
+          test.Provider:
+            derived_from: tosca.nodes.Root
+            capabilities:
+              thing:
+                type: test.caps.Thing
+          test.Consumer:
+            derived_from: tosca.nodes.Root
+            requirements:
+              - thing:
+                  capability: test.caps.Thing
+                  relationship: tosca.relationships.DependsOn
+        topology_template:
+          node_templates:
+            p:
+              type: test.Provider
+            c:
+              type: test.Consumer
+              requirements:
+                - thing: p
+    """)
+    model, diags = load(path)
+    assert model is None
+    [diag] = diags
+    assert diag.code == "internal.error"
+    assert "tosca-parser" in diag.message and "AttributeError" in diag.message

@@ -34,7 +34,7 @@ from netorch.model.diagnostics import Diagnostic, Severity
 log = logging.getLogger(__name__)
 
 _LOCK = threading.Lock()
-_PARSER_LOGGERS = ("tosca", "toscaparser")
+_PARSER_LOGGERS = ("tosca", "toscaparser", "stevedore")
 
 Locator = Callable[[str], tuple[str | None, int | None, int | None]]
 """message -> (file, line, column) of the template element the message names."""
@@ -163,12 +163,13 @@ def validate(entry: Path, *, inputs: Mapping[str, object] | None, locate: Locato
     """
     diags: list[Diagnostic] = []
     with _LOCK:
-        from toscaparser.common.exception import ExceptionCollector
-
-        template_class = _template_class()
         params = dict(inputs) if inputs is not None else None
         crash: BaseException | None = None
         with _silenced():
+            # importing tosca-parser loads its extensions (stevedore), which may log too
+            from toscaparser.common.exception import ExceptionCollector
+
+            template_class = _template_class()
             try:
                 template_class(path=str(entry), parsed_params=params, a_file=True)
             except Exception as failure:  # tosca-parser bug on this template
