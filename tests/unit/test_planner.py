@@ -103,7 +103,8 @@ def apply_sim(p: Plan, observed: ObservedState) -> ObservedState:
         else:
             assert resources[step.node_id].key == step.key
             resources[step.node_id] = dataclasses.replace(
-                resources[step.node_id], spec_hash=step.node.spec_hash())
+                resources[step.node_id], spec_hash=step.node.spec_hash(),
+                depends_on=step.links)
     return ObservedState(resources)
 
 
@@ -154,9 +155,12 @@ def test_replan_after_apply_is_empty() -> None:
 def test_scale_out_creates_only_the_new_instances() -> None:
     observed = apply_sim(plan(desired(level=1), EMPTY), EMPTY)
     p = plan(desired(level=2), observed)
-    assert actions(p) == {n: Action.CREATE for n in ("vol[2]", "vdu[2]", "cp[2]", "app[2]")}
+    new = {n: Action.CREATE for n in ("vol[2]", "vdu[2]", "cp[2]", "app[2]")}
+    # mon depends on every app instance: it is reconfigured in place, not rebuilt.
+    assert actions(p) == {**new, "mon": Action.UPDATE}
+    assert reasons(p)["mon"] == "its dependencies changed"
     assert p.waves() == [["create:vol[2]"], ["create:vdu[2]"],
-                         ["create:cp[2]", "create:app[2]"]]
+                         ["create:cp[2]", "create:app[2]"], ["update:mon"]]
     # net already exists: no step to wait for, but the driver still gets its ref
     assert p.step("create:cp[2]").depends_on == ("create:vdu[2]",)
     assert p.step("create:cp[2]").links == ("vdu[2]", "net")
@@ -166,9 +170,10 @@ def test_scale_in_deletes_the_highest_instances_dependents_first() -> None:
     observed = apply_sim(plan(desired(level=3), EMPTY), EMPTY)
     p = plan(desired(level=1), observed)
     gone = ("vdu[3]", "vdu[2]", "vol[3]", "vol[2]", "cp[3]", "cp[2]", "app[3]", "app[2]")
-    assert actions(p) == dict.fromkeys(gone, Action.DELETE)
+    assert actions(p) == {**dict.fromkeys(gone, Action.DELETE), "mon": Action.UPDATE}
     assert p.waves() == [
-        ["delete:app[2]", "delete:app[3]", "delete:cp[2]", "delete:cp[3]"],
+        ["delete:cp[2]", "delete:cp[3]", "update:mon"],
+        ["delete:app[2]", "delete:app[3]"],
         ["delete:vdu[2]", "delete:vdu[3]"],
         ["delete:vol[2]", "delete:vol[3]"],
     ]
@@ -511,3 +516,33 @@ def test_five_thousand_nodes_build_plan_and_heal() -> None:
     healed, _ = build_topology(model, scale_levels={"out": 24}, generations={"vdu7[13]": 1})
     p = plan(healed, observed)
     assert actions(p) == dict.fromkeys(("vdu7[13]", "cp7[13]", "app7[13]"), Action.REPLACE)
+
+
+def _two_net_topology(port_net: str, lb_depends_on: tuple[str, ...] = ()) -> Topology:
+    t = Topology(name="svc")
+    for nid, kind, typ in (("net1", ResourceKind.NETWORK, "tosca.nodes.network.Network"),
+                           ("net2", ResourceKind.NETWORK, "tosca.nodes.network.Network"),
+                           ("vm", ResourceKind.COMPUTE, "tosca.nodes.Compute"),
+                           ("port", ResourceKind.PORT, "tosca.nodes.network.Port"),
+                           ("lb", ResourceKind.COMPUTE, "tosca.nodes.Compute")):
+        t.add_node(Node(id=nid, template=nid, type=typ, type_chain=(typ,), kind=kind))
+    t.add_edge("port", "vm", EdgeKind.BINDS_TO, "binding")
+    t.add_edge("port", port_net, EdgeKind.LINKS_TO, "link")
+    for target in lb_depends_on:
+        t.add_edge("lb", target, EdgeKind.DEPENDS_ON, "dependency")
+    return t
+
+
+def test_a_port_moved_to_another_network_is_replaced() -> None:
+    observed = apply_sim(plan(_two_net_topology("net1"), EMPTY), EMPTY)
+    p = plan(_two_net_topology("net2"), observed)
+    assert actions(p) == {"port": Action.REPLACE}
+    assert reasons(p)["port"] == "now requires net2"
+    assert [s.id for s in p.steps] == ["delete:port", "create:port"]
+    assert plan(_two_net_topology("net2"), apply_sim(p, observed)).is_empty()
+
+
+def test_infrastructure_ignores_a_changed_plain_dependency() -> None:
+    observed = apply_sim(plan(_two_net_topology("net1", ("vm",)), EMPTY), EMPTY)
+    p = plan(_two_net_topology("net1", ("vm", "net2")), observed)
+    assert actions(p) == {}  # a DependsOn only orders creation; the VM is not rebuilt

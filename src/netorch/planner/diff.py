@@ -5,7 +5,10 @@ Rules (Kubernetes-style desired/observed reconciliation, Terraform-style actions
 * desired, not observed -> CREATE; observed, not desired -> DELETE;
 * observed but recorded PENDING_CREATE / PENDING_DELETE / FAILED, unhealthy, or of another
   kind -> REPLACE;
-* spec hash differs -> UPDATE for software (configured in place), REPLACE for VIM resources;
+* spec hash differs, or a structural requirement (HostedOn, BindsTo, LinksTo, AttachesTo …)
+  now points elsewhere -> UPDATE for software (configured in place), REPLACE for VIM
+  resources; a software node whose dependencies changed (e.g. a scaled tier it depends on) is
+  UPDATEd, while infrastructure ignores plain DependsOn changes;
 * otherwise NOOP.
 
 A replace (or a creation) cascades to what is hosted on, bound, linked or attached to the
@@ -31,7 +34,8 @@ _CASCADING = frozenset({Action.CREATE, Action.REPLACE})
 _CASCADED = frozenset({Action.NOOP, Action.UPDATE})
 
 
-def _compare(node: Node, observed: ObservedResource | None) -> tuple[Action, str]:
+def _compare(node: Node, observed: ObservedResource | None, structural: frozenset[str],
+             dependencies: frozenset[str]) -> tuple[Action, str]:
     if observed is None:
         return Action.CREATE, "not in the observed state"
     if observed.state in _BROKEN_STATES:
@@ -44,7 +48,22 @@ def _compare(node: Node, observed: ObservedResource | None) -> tuple[Action, str
         if node.kind is ResourceKind.SOFTWARE:
             return Action.UPDATE, "spec changed"
         return Action.REPLACE, "spec changed"
+    recorded = frozenset(observed.depends_on)
+    if not structural <= recorded:
+        # Re-pointed to another host / network / volume: the resource itself must be rebuilt.
+        moved = ", ".join(sorted(structural - recorded))
+        if node.kind is ResourceKind.SOFTWARE:
+            return Action.UPDATE, f"now requires {moved}"
+        return Action.REPLACE, f"now requires {moved}"
+    if node.kind is ResourceKind.SOFTWARE and dependencies != recorded:
+        return Action.UPDATE, "its dependencies changed"
     return Action.NOOP, "up to date"
+
+
+def _targets(desired: Topology, node_id: str) -> tuple[frozenset[str], frozenset[str]]:
+    edges = desired.edges_from(node_id)
+    return (frozenset(e.target for e in edges if e.kind in STRUCTURAL_EDGE_KINDS),
+            frozenset(e.target for e in edges))
 
 
 def diff(desired: Topology, observed: ObservedState) -> list[Change]:
@@ -53,7 +72,8 @@ def diff(desired: Topology, observed: ObservedState) -> list[Change]:
     topology is cyclic."""
     order = [node_id for wave in desired.order() for node_id in wave]
     actions: dict[str, tuple[Action, str]] = {
-        node_id: _compare(desired.node(node_id), observed.resources.get(node_id))
+        node_id: _compare(desired.node(node_id), observed.resources.get(node_id),
+                          *_targets(desired, node_id))
         for node_id in order}
 
     queue: deque[str] = deque(n for n in order if actions[n][0] in _CASCADING)

@@ -4,8 +4,9 @@
   ``delete:n`` then ``create:n``; NOOP -> nothing.
 * A create / update waits for the create / update steps of the node's desired dependencies
   (TOSCA 1.3 §3.2.3: requirements are satisfied before the node is created).
-* A delete of ``n`` waits for the deletes of the observed resources that depend on ``n``:
-  deletion runs in reverse dependency order.
+* A delete of ``n`` waits for the deletes of the observed resources that depend on ``n``
+  (deletion runs in reverse dependency order) and, when ``n`` goes for good, for the updates
+  of those that stay: a load balancer is reconfigured before the backend it drops is deleted.
 
 Pure and deterministic: no I/O, clocks or random ids; same inputs give the same JSON.
 """
@@ -41,8 +42,11 @@ def _steps(desired: Topology, observed: ObservedState, changes: Sequence[Change]
             deletes.append(Step(
                 id=step_id(StepOp.DELETE, node_id), node_id=node_id, op=StepOp.DELETE,
                 kind=resource.kind,
-                depends_on=tuple(step_id(StepOp.DELETE, d)
-                                 for d in observed_dependents.get(node_id, ()) if d in deleting),
+                depends_on=tuple(
+                    step_id(StepOp.DELETE, d) if d in deleting else step_id(StepOp.UPDATE, d)
+                    for d in observed_dependents.get(node_id, ())
+                    if d in deleting or (building.get(d) is StepOp.UPDATE
+                                         and change.action is Action.DELETE)),
                 key=resource.key))
         op = building.get(node_id)
         if op is None:
