@@ -266,3 +266,14 @@ def test_ops_are_recorded_with_sol005_fields(make_lc: MakeLc) -> None:
         assert o.end_time is not None and o.end_time >= o.start_time
     events = [e.message for e in lc.store.events(service="chain")]
     assert "INSTANTIATE started" in events and "TERMINATE COMPLETED" in events
+
+
+def test_outputs_resolve_from_what_exists(make_lc: MakeLc) -> None:
+    lc = make_lc()
+    lc.instantiate(REPO / "service-templates" / "vcpe.yaml", "cpe")
+    outputs = lc.outputs("cpe")
+    # The firewall's first NIC (order 0) is on the management network.
+    assert outputs["firewall_mgmt_address"].startswith("192.168.100.")
+    assert outputs["customer_lan"] == "10.20.0.0/24"
+    lc.terminate("cpe")
+    assert lc.outputs("cpe")["firewall_mgmt_address"] is None

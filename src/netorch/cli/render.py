@@ -152,6 +152,7 @@ def service_dict(lc: Lifecycle, svc: ServiceRecord, *, detail: bool = False) -> 
     }
     if detail:
         d["inputs"] = svc.inputs
+        d["outputs"] = lc.outputs(svc.name)
         d["resourceList"] = [{
             "node": r.node_id, "kind": r.kind.value, "type": r.node_type, "state": r.state.value,
             "healthy": r.healthy, "vim": r.vim, "vimId": r.vim_id, "key": r.key,
@@ -188,6 +189,8 @@ def service_detail(con: Console, lc: Lifecycle, svc: ServiceRecord) -> None:
         table.add_row(r.node_id, r.kind.value, r.state.value, "yes" if r.healthy else "[red]no[/]",
                       (r.vim_id or "")[:12], addr)
     con.print(table)
+    for key, value in lc.outputs(svc.name).items():
+        con.print(f"  output {key}: {value if value is not None else '(not available)'}")
     recent = lc.store.list_ops(svc.name, limit=5)
     if recent:
         ops(con, recent)

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import TypeVar
 
+from netorch.engine.attributes import resolve
 from netorch.engine.drivers import DriverSet, ResourceDriver
 from netorch.engine.journal import Journal
 from netorch.model.errors import PermanentError, TemporaryError
@@ -187,7 +188,8 @@ class _Run:
         req = CreateRequest(
             key=key, kind=step.kind, name=f"{self.service}-{step.node_id}",
             service=self.service, node_id=step.node_id, node_type=node.type,
-            properties=node.properties, capabilities=node.capabilities, links=self.links(step),
+            properties=resolve(dict(node.properties), me=step.node_id, records=self.records),
+            capabilities=node.capabilities, links=self.links(step),
         )
         try:
             state = await self.call(f"create {step.node_id}", lambda: driver.create(req))

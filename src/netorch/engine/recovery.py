@@ -89,3 +89,19 @@ async def observe_health(
         else:
             out[rec.node_id] = None
     return out
+
+
+async def refresh_attributes(
+    records: Iterable[ResourceRecord], drivers: DriverSet, journal: Journal
+) -> int:
+    """Re-read created resources and record attributes that changed since their creation (a
+    server's ``private_address`` once its ports are attached, for instance). Returns how many
+    records changed."""
+    created = [r for r in records if r.state is RecordState.CREATED]
+    reads = await asyncio.gather(*(_read(drivers, r) for r in created))
+    changed = 0
+    for rec, (known, state) in zip(created, reads, strict=True):
+        if known and state is not None and dict(state.attributes) != dict(rec.attributes):
+            await journal.resource_changed(replace(rec, attributes=dict(state.attributes)))
+            changed += 1
+    return changed

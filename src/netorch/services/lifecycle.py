@@ -29,7 +29,8 @@ from pathlib import Path
 from typing import Any
 
 from netorch.engine.apply import ApplyResult, StepEvent, apply
-from netorch.engine.recovery import observe_health, settle_records
+from netorch.engine.attributes import resolve, unresolved
+from netorch.engine.recovery import observe_health, refresh_attributes, settle_records
 from netorch.model.diagnostics import Diagnostic, has_errors
 from netorch.model.errors import ConflictError, NotFoundError, StalePlanError, ValidationFailed
 from netorch.model.operations import OpOccurrence, OpState, OpType, StepState
@@ -107,6 +108,18 @@ class Lifecycle:
         if svc is None:
             raise NotFoundError(f"no service named {name!r} (see `netorch status`)")
         return svc
+
+    def outputs(self, name: str) -> dict[str, Any]:
+        """The service's topology outputs, ``get_attribute`` resolved from what exists now
+        (TOSCA 1.3 §3.6.x outputs); a value that cannot be resolved yet is ``None``."""
+        svc = self.service(name)
+        model = model_from_dict(svc.model)
+        records = {r.node_id: r for r in self.store.resources(name)}
+        out: dict[str, Any] = {}
+        for key, output in model.outputs.items():
+            value = resolve(output.value, me=None, records=records)
+            out[key] = None if unresolved(value) else value
+        return out
 
     def op(self, op_id: str) -> OpOccurrence:
         found: OpOccurrence | None = self.store.get_op(op_id)
@@ -487,11 +500,14 @@ class Lifecycle:
                 if restrict_to is not None:
                     the_plan = restrict(the_plan, restrict_to)
                 store.set_op_plan(op.id, json.loads(the_plan.to_json()))
-                return await apply(
+                result = await apply(
                     the_plan, service=svc.name, op_id=op.id, drivers=drivers, journal=journal,
                     records={r.node_id: r for r in records}, vim_name=drivers.vim_name,
                     config=self.ctx.engine_config(), phase=phase, attempt=attempt,
                     on_event=on_event)
+                if result.ok and not the_plan.is_empty():
+                    await refresh_attributes(store.resources(svc.name), drivers, journal)
+                return result
         finally:
             await journal.close()
 

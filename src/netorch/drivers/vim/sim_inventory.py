@@ -358,11 +358,14 @@ class SimInventory:
                 fixed=fixed if isinstance(fixed, str) and fixed else None,
             )
             mac = "fa:16:3e:" + ":".join(vim_id.replace("-", "")[i : i + 2] for i in (0, 2, 4))
+            order = req.properties.get("order")
             attrs = {
                 "ip_address": ip,
                 "mac_address": mac,
                 "network_id": network_id,
                 "network_name": network_name,
+                # TOSCA 1.3 §5.8.x Port.order / SOL001 VduCp.order: the NIC's position
+                "order": order if isinstance(order, int) else None,
             }
         elif req.kind == ResourceKind.VOLUME:
             attrs = {"size_gb": new.volume_gb}
@@ -696,7 +699,13 @@ def _compute_attributes(static: dict[str, Any], members: list[tuple[Any, ...]]) 
     networks: dict[str, dict[str, Any]] = {}
     ports: dict[str, dict[str, Any]] = {}
     volumes: list[str] = []
-    for member in members:
+
+    def nic_order(member: tuple[Any, ...]) -> int:
+        order = json.loads(member[10]).get("order")
+        return order if isinstance(order, int) else 1 << 30
+
+    # NICs in their declared order (then creation order): private_address is the first NIC's.
+    for member in sorted(members, key=nic_order):
         m_kind, m_name, m_vim_id = member[2], member[3], member[1]
         m_attrs = json.loads(member[10])
         if m_kind == ResourceKind.VOLUME:
