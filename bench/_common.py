@@ -11,8 +11,8 @@ networking, §5.7 relationships):
 * ``DependsOn`` between tiers: every VM of tier *k* depends on one VM of tier *k + 1* (so the
   dependency chains are as long as there are tiers);
 * a software component ``HostedOn`` some of the VMs;
-* a few ``tosca.nodes.BlockStorage`` volumes (the name tosca-parser knows) attached (``AttachesTo``) to VMs of the
-  last tier.
+* a few ``tosca.nodes.BlockStorage`` volumes (the name tosca-parser knows) attached
+  (``AttachesTo``) to VMs of the last tier.
 """
 
 from __future__ import annotations

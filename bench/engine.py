@@ -113,7 +113,8 @@ ApplyFn = Callable[..., Awaitable[ApplyResult]]
 @contextmanager
 def measured_apply(probe: ApplyProbe, profiler: Profiler | None) -> Iterator[None]:
     """Wrap the ``apply`` the lifecycle calls, measuring it into ``probe`` (src/ is untouched)."""
-    real: ApplyFn = lifecycle_module.apply
+    namespace = vars(lifecycle_module)
+    real: ApplyFn = namespace["apply"]
 
     async def timed(plan: Plan, **kwargs: Any) -> ApplyResult:
         journal = kwargs.get("journal")
@@ -135,11 +136,11 @@ def measured_apply(probe: ApplyProbe, profiler: Profiler | None) -> Iterator[Non
         probe.result = result
         return result
 
-    lifecycle_module.apply = timed  # type: ignore[assignment]
+    namespace["apply"] = timed
     try:
         yield
     finally:
-        lifecycle_module.apply = real  # type: ignore[assignment]
+        namespace["apply"] = real
 
 
 # -- the lower bound ---------------------------------------------------------------------------
@@ -186,7 +187,7 @@ def _p95(values: list[float]) -> float:
     return ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))]
 
 
-def event_figures(probe: ApplyProbe, plan: Plan, latency_s: float) -> dict[str, float]:
+def event_figures(probe: ApplyProbe, plan: Plan, latency_s: float) -> dict[str, Any]:
     """Where the wall time of a step goes, from the progress events.
 
     * ``step_overhead_ms``: STARTED -> COMPLETED of VIM steps minus the VIM latency (the
@@ -197,6 +198,7 @@ def event_figures(probe: ApplyProbe, plan: Plan, latency_s: float) -> dict[str, 
     """
     started: dict[str, float] = {}
     completed: dict[str, float] = {}
+    end = probe.t0 + probe.wall_s
     for at, sid, state in probe.events:
         if state is StepState.STARTED:
             started[sid] = at
@@ -214,7 +216,10 @@ def event_figures(probe: ApplyProbe, plan: Plan, latency_s: float) -> dict[str, 
             overhead.append((took - latency_s) * 1000)
         ready = max((completed.get(d, probe.t0) for d in step.depends_on), default=probe.t0)
         ready_wait.append((started[step.id] - ready) * 1000)
+    spans = [(started[s.id], completed[s.id]) for s in plan.steps
+             if is_vim_step(s.kind) and s.id in started and s.id in completed]
     return {
+        "in_flight_by_tenth": in_flight_timeline(spans, probe.t0, end, 10),
         "step_overhead_ms_median": median(overhead),
         "step_overhead_ms_p95": _p95(overhead),
         "ready_to_start_ms_median": median(ready_wait),
@@ -223,14 +228,34 @@ def event_figures(probe: ApplyProbe, plan: Plan, latency_s: float) -> dict[str, 
     }
 
 
+def in_flight_timeline(spans: list[tuple[float, float]], start: float, end: float,
+                       buckets: int) -> list[float]:
+    """Mean number of ``spans`` open in each of ``buckets`` equal slices of [start, end]."""
+    if end <= start:
+        return []
+    width = (end - start) / buckets
+    out: list[float] = []
+    for b in range(buckets):
+        lo, hi = start + b * width, start + (b + 1) * width
+        covered = sum(max(0.0, min(hi, e) - max(lo, s)) for s, e in spans)
+        out.append(round(covered / width, 1))
+    return out
+
+
 # -- the baseline: the same VIM calls, made directly ------------------------------------------
 
 
-async def direct_creates(plan: Plan, vim: SimVim, parallelism: int) -> tuple[float, float, int]:
+@dataclass(frozen=True, slots=True)
+class Baseline:
+    wall_s: float
+    cpu_s: float
+    calls: int
+
+
+async def direct_creates(plan: Plan, vim: SimVim, parallelism: int) -> Baseline:
     """Make the plan's VIM creates on ``vim`` in dependency order, ``parallelism`` at a time.
 
     No engine, no journal, no events: one task per step, waiting for its dependencies' futures.
-    Returns (wall s, process CPU s, calls).
     """
     loop = asyncio.get_running_loop()
     done: dict[str, asyncio.Future[None]] = {s.id: loop.create_future() for s in plan.steps}
@@ -258,16 +283,17 @@ async def direct_creates(plan: Plan, vim: SimVim, parallelism: int) -> tuple[flo
 
     wall0, cpu0 = time.perf_counter(), time.process_time()
     await asyncio.gather(*(one(s) for s in plan.steps))
-    return time.perf_counter() - wall0, time.process_time() - cpu0, calls
+    return Baseline(time.perf_counter() - wall0, time.process_time() - cpu0, calls)
 
 
-def run_baseline(plan: Plan, home: Path, latency_ms: float, jitter_ms: float,
-                 parallelism: int) -> tuple[float, float, int]:
-    config = {"driver": "sim", "inventory": "baseline-sim.db", "latency_ms": latency_ms,
-              "jitter_ms": jitter_ms}
-    vim = SimVim("baseline", config, home)
+def run_baseline(plan: Plan, inventory: Path, latency_ms: float, jitter_ms: float,
+                 parallelism: int) -> Baseline:
+    """The plan's creates on a fresh sim VIM (its own ``inventory`` file), same settings."""
+    config = {"driver": "sim", "inventory": str(inventory.with_suffix(".db")),
+              "latency_ms": latency_ms, "jitter_ms": jitter_ms}
+    vim = SimVim("baseline", config, inventory.parent)
 
-    async def go() -> tuple[float, float, int]:
+    async def go() -> Baseline:
         try:
             return await direct_creates(plan, vim, parallelism)
         finally:
@@ -288,7 +314,7 @@ class Profiler:
         self._cprofile = cProfile.Profile() if kind == "cprofile" else None
         self._pyinstrument: Any = None
         if kind == "pyinstrument":
-            from pyinstrument import Profiler as PyiProfiler  # type: ignore[import-not-found]
+            from pyinstrument import Profiler as PyiProfiler  # type: ignore[import-not-found,unused-ignore]
 
             self._pyinstrument = PyiProfiler(async_mode="disabled")
         self.writer = cProfile.Profile()
@@ -318,11 +344,13 @@ class Profiler:
             finally:
                 prof.disable()
 
-        StoreJournal._run = run  # type: ignore[method-assign]
+        namespace = vars(StoreJournal)
+        assert "_run" in namespace
+        type.__setattr__(StoreJournal, "_run", run)
         try:
             yield
         finally:
-            StoreJournal._run = real  # type: ignore[method-assign]
+            type.__setattr__(StoreJournal, "_run", real)
 
     def report(self) -> str:
         out = io.StringIO()
@@ -367,8 +395,52 @@ def _ratio(outcome: Outcome) -> float:
     return outcome.probe.wall_s / bound if bound > 0 else float("nan")
 
 
-def run(args: argparse.Namespace) -> tuple[dict[str, Any], list[str], str | None]:
+HEADLINE = ("makespan_over_critical_path", "engine_cpu_ms_per_step",
+            "terminate_makespan_over_critical_path", "makespan_over_direct_calls")
+
+
+def one_cycle(args: argparse.Namespace, ctx: Context, template: Path, home: Path, rep: int,
+              profiler: Profiler | None) -> dict[str, Any]:
+    """Instantiate, baseline, terminate, delete: the figures of one cycle."""
     latency_s = args.latency_ms / 1000
+    lc = Lifecycle(ctx)
+    name = f"bench-{uuid.uuid4().hex[:8]}"
+    log.warning("run %d: instantiating %s on %s", rep + 1, name,
+                "SQLite" if args.db is None else "the given database")
+    with profiler.writer_profiled() if profiler else _nothing():
+        inst = _run_op(lc, "instantiate",
+                       lambda p: lc.instantiate(template, name, on_event=p.on_event),
+                       latency_s, args.parallelism, profiler)
+    log.warning("run %d: instantiate applied %d steps in %.2fs; baseline next", rep + 1,
+                inst.bound.steps, inst.probe.wall_s)
+    base = run_baseline(inst.plan, home / f"baseline-{rep}", args.latency_ms, args.jitter_ms,
+                        args.parallelism)
+    log.warning("run %d: terminating %s", rep + 1, name)
+    term = _run_op(lc, "terminate", lambda p: lc.terminate(name, on_event=p.on_event),
+                   latency_s, args.parallelism, None)
+    lc.delete(name)
+    return _figures(args, inst, term, base, latency_s)
+
+
+def combine(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """The median of every numeric figure over the runs; the headline figures run by run."""
+    out: dict[str, Any] = {}
+    for key, first in runs[0].items():
+        values = [r[key] for r in runs]
+        exact = isinstance(first, int) and all(v == first for v in values)
+        if isinstance(first, bool) or not isinstance(first, int | float) or exact:
+            out[key] = first
+        else:
+            out[key] = median([float(v) for v in values])
+    if len(runs) > 1:
+        for key in HEADLINE:
+            out[f"{key}_runs"] = [round(float(r[key]), 3) for r in runs]
+        out["in_flight_by_tenth"] = runs[-1]["in_flight_by_tenth"]
+    out["runs"] = len(runs)
+    return out
+
+
+def run(args: argparse.Namespace) -> tuple[dict[str, Any], list[str], str | None]:
     shape = TemplateShape(computes=args.computes, networks=args.networks, volumes=args.volumes)
     for var in SIM_ENV:
         os.environ.pop(var, None)
@@ -376,6 +448,7 @@ def run(args: argparse.Namespace) -> tuple[dict[str, Any], list[str], str | None
     os.environ["NETORCH_SIM_LATENCY_MS"] = f"{args.latency_ms:g}"
     os.environ["NETORCH_SIM_JITTER_MS"] = f"{args.jitter_ms:g}"
     profiler = Profiler(args.profile, args.profile_top) if args.profile != "none" else None
+    runs: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(prefix="netorch-bench-engine-") as tmp:
         home = Path(tmp)
         template = home / "bench-service.yaml"
@@ -387,30 +460,19 @@ def run(args: argparse.Namespace) -> tuple[dict[str, Any], list[str], str | None
         settings = Settings(home=home, vim_config=vims, parallelism=args.parallelism,
                             db=args.db)
         ctx = Context(settings)
-        name = f"bench-{uuid.uuid4().hex[:8]}"
         try:
-            lc = Lifecycle(ctx)
-            log.warning("instantiating %s (%d node templates) on %s", name, shape.node_count,
-                        "SQLite" if args.db is None else "the given database")
-            writer_prof = profiler.writer_profiled() if profiler else _nothing()
-            with writer_prof:
-                inst = _run_op(
-                    lc, "instantiate",
-                    lambda p: lc.instantiate(template, name, on_event=p.on_event),
-                    latency_s, args.parallelism, profiler)
-            log.warning("instantiate applied %d steps in %.2fs; baseline next",
-                        inst.bound.steps, inst.probe.wall_s)
-            base_wall, base_cpu, base_calls = run_baseline(
-                inst.plan, home, args.latency_ms, args.jitter_ms, args.parallelism)
-            log.warning("terminating %s", name)
-            term = _run_op(lc, "terminate", lambda p: lc.terminate(name, on_event=p.on_event),
-                           latency_s, args.parallelism, None)
-            lc.delete(name)
+            deadline = time.monotonic() + args.max_seconds / 2
+            for rep in range(args.repeat):
+                if rep and time.monotonic() > deadline:
+                    log.warning("stopping after %d runs (time budget)", rep)
+                    break
+                runs.append(one_cycle(args, ctx, template, home, rep,
+                                      profiler if rep == 0 else None))
         finally:
             ctx.close()
-    figures = _figures(args, shape, inst, term, base_wall, base_cpu, base_calls, latency_s)
-    notes = _notes(figures)
-    return figures, notes, profiler.report() if profiler else None
+    figures = combine(runs)
+    figures.update(node_templates=shape.node_count, computes=shape.computes)
+    return figures, _notes(figures), profiler.report() if profiler else None
 
 
 @contextmanager
@@ -418,21 +480,19 @@ def _nothing() -> Iterator[None]:
     yield
 
 
-def _figures(args: argparse.Namespace, shape: TemplateShape, inst: Outcome, term: Outcome,
-             base_wall: float, base_cpu: float, base_calls: int,
+def _figures(args: argparse.Namespace, inst: Outcome, term: Outcome, base: Baseline,
              latency_s: float) -> dict[str, Any]:
     steps = inst.bound.steps
     p = inst.probe
     figures: dict[str, Any] = {
         "makespan_over_critical_path": _ratio(inst),
-        "engine_cpu_ms_per_step": (p.cpu_s - base_cpu) / steps * 1000,
+        "engine_cpu_ms_per_step": (p.cpu_s - base.cpu_s) / steps * 1000,
         "terminate_makespan_over_critical_path": _ratio(term),
         "raw_cpu_ms_per_step": p.cpu_s / steps * 1000,
-        "baseline_cpu_ms_per_call": base_cpu / max(1, base_calls) * 1000,
+        "makespan_over_direct_calls": p.wall_s / base.wall_s if base.wall_s else 0.0,
+        "baseline_cpu_ms_per_call": base.cpu_s / max(1, base.calls) * 1000,
         "steps": steps,
         "vim_steps": inst.bound.vim_steps,
-        "node_templates": shape.node_count,
-        "computes": shape.computes,
         "makespan_s": p.wall_s,
         "bound_s": inst.bound.bound_s,
         "critical_path_vim_calls": inst.bound.chain_steps,
@@ -442,10 +502,11 @@ def _figures(args: argparse.Namespace, shape: TemplateShape, inst: Outcome, term
         "loop_thread_cpu_s": p.loop_thread_cpu_s,
         "journal_writer_cpu_s": p.writer_cpu_s,
         "other_threads_cpu_s": p.cpu_s - p.loop_thread_cpu_s - p.writer_cpu_s,
-        "baseline_calls": base_calls,
-        "baseline_cpu_s": base_cpu,
-        "baseline_wall_s": base_wall,
-        "baseline_wall_over_bound": base_wall / inst.bound.bound_s if inst.bound.bound_s else 0,
+        "baseline_calls": base.calls,
+        "baseline_cpu_s": base.cpu_s,
+        "baseline_wall_s": base.wall_s,
+        "baseline_wall_over_bound": base.wall_s / inst.bound.bound_s if inst.bound.bound_s
+        else 0.0,
         "journal_batches": p.batches,
         "journal_requests": p.requests,
         "journal_requests_per_batch": p.requests / p.batches if p.batches else 0.0,
@@ -495,12 +556,16 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--profile", choices=("none", "cprofile", "pyinstrument"), default="none",
                     help="profile the instantiate's apply phase (report on stderr)")
     ap.add_argument("--profile-top", type=int, default=30)
+    ap.add_argument("--repeat", type=int, default=1,
+                    help="instantiate/terminate cycles (figures are medians); 1..10")
     ap.add_argument("--max-seconds", type=int, default=900,
                     help="abort the whole benchmark after this long")
     ap.add_argument("-v", "--verbose", action="store_true")
     args = ap.parse_args(argv)
     if not 1 <= args.computes <= 20_000:
         ap.error("--computes must be in 1..20000")
+    if not 1 <= args.repeat <= 10:
+        ap.error("--repeat must be in 1..10")
     if args.latency_ms <= 0 or not 1 <= args.parallelism <= 1024:
         ap.error("--latency-ms must be > 0 and --parallelism in 1..1024")
     return args

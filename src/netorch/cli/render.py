@@ -181,13 +181,13 @@ def service_detail(con: Console, lc: Lifecycle, svc: ServiceRecord) -> None:
         con.print("  scale levels: " + ", ".join(f"{a}={lvl}"
                                                   for a, lvl in svc.scale_levels.items()))
     table = Table(header_style="bold")
-    for col in ("node", "kind", "state", "healthy", "vim id", "address"):
+    for col in ("node", "kind", "state", "healthy", "vim id", "address", "host"):
         table.add_column(col)
     for r in lc.store.resources(svc.name):
         addr = str(r.attributes.get("private_address") or r.attributes.get("ip_address")
                    or r.attributes.get("cidr") or "")
         table.add_row(r.node_id, r.kind.value, r.state.value, "yes" if r.healthy else "[red]no[/]",
-                      (r.vim_id or "")[:12], addr)
+                      (r.vim_id or "")[:12], addr, str(r.attributes.get("host") or ""))
     con.print(table)
     for key, value in lc.outputs(svc.name).items():
         con.print(f"  output {key}: {value if value is not None else '(not available)'}")

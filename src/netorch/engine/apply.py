@@ -190,6 +190,7 @@ class _Run:
             service=self.service, node_id=step.node_id, node_type=node.type,
             properties=resolve(dict(node.properties), me=step.node_id, records=self.records),
             capabilities=node.capabilities, links=self.links(step),
+            placement=node.placement,
         )
         try:
             state = await self.call(f"create {step.node_id}", lambda: driver.create(req))

@@ -60,6 +60,11 @@ class CreateRequest:
     properties: Mapping[str, Any] = field(default_factory=dict)
     capabilities: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     links: Mapping[str, ResourceRef] = field(default_factory=dict)
+    placement: tuple[str, ...] = ()
+    """Placement rules of a compute, ``kind:scope:policy`` (``anti-affinity:host:upf_aa``):
+    ``kind`` is ``affinity`` or ``anti-affinity``; the VIM honours each rule against the other
+    resources of the same ``service`` that carry the same rule (SOL001 §6.10 Affinity /
+    AntiAffinityRule, TOSCA 1.3 §5.11.2 Placement)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,6 +6,8 @@ scalable (ETSI GS NFV-SOL 001 §6.10 aspects / instantiation levels; see
 (TOSCA 1.3 §5.7.3 HostedOn, §8.5 BindsTo, SOL001 §6.5 VirtualBindsTo), and the volumes a
 scaled compute attaches (TOSCA 1.3 §5.9.3 ``local_storage``, SOL001 ``virtual_storage``), are
 *followers*: they get the same count, and instance ``i`` goes with the leader's instance ``i``.
+Every instance of a compute template targeted by an affinity / anti-affinity policy carries its
+placement rules (:mod:`netorch.topology.placement`).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from netorch.topology.canonical import plain
 from netorch.topology.graph import Topology
 from netorch.topology.kinds import FOLLOW_EDGE_KINDS, EdgeKind, classify, edge_kind
 from netorch.topology.node import Node, instance_id
+from netorch.topology.placement import placement_rules
 from netorch.topology.scaling import instance_counts
 
 
@@ -66,13 +69,16 @@ def build_topology(model: ServiceModel, *, scale_levels: Mapping[str, int] | Non
     ``scale_levels`` maps aspect names to levels; ``instantiation_level`` names one of the
     model's levels (the model's default one is used when neither is given);
     ``generations`` maps node ids to :attr:`Node.generation`. The diagnostics include
-    clamped counts and levels, unknown names, dangling requirements and dependency cycles.
+    clamped counts and levels, unknown names, dangling requirements, dependency cycles and
+    placement rules that cannot apply (unknown scope or target).
     """
     counts, diagnostics = instance_counts(model, scale_levels=scale_levels,
                                           instantiation_level=instantiation_level)
     generations = generations or {}
     kinds = {name: classify(_chain(t)) for name, t in model.nodes.items()}
     roots = _group_roots(model, list(counts), kinds)
+    placement, placement_diagnostics = placement_rules(model, kinds)
+    diagnostics.extend(placement_diagnostics)
 
     topo = Topology(model.name)
     ids: dict[str, list[str]] = {}
@@ -90,7 +96,8 @@ def build_topology(model: ServiceModel, *, scale_levels: Mapping[str, int] | Non
             topo.add_node(Node(
                 id=node_id, template=name, type=template.type, type_chain=chain,
                 kind=kinds[name], index=index, properties=properties,
-                capabilities=capabilities, generation=int(generations.get(node_id, 0))))
+                capabilities=capabilities, generation=int(generations.get(node_id, 0)),
+                placement=placement.get(name, ())))
 
     for name, template in model.nodes.items():
         for req in template.requirements:

@@ -46,18 +46,26 @@ class Node:
     capabilities: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     generation: int = 0
     """Heal bumps it to force a replace of an otherwise unchanged node."""
+    placement: tuple[str, ...] = ()
+    """Placement rules of a compute node, ``kind:scope:policy`` (e.g.
+    ``anti-affinity:host:upf_anti_affinity``; see :mod:`netorch.topology.placement`)."""
     _spec_hash: str | None = field(default=None, init=False, repr=False, compare=False)
 
     def spec_hash(self) -> str:
-        """sha256 over the type, properties, capabilities and generation (cached)."""
+        """sha256 over the type, properties, capabilities, generation and, when there are
+        any, the placement rules (cached). A node without placement rules hashes as it did
+        before nodes had them."""
         cached = self._spec_hash
         if cached is None:
-            cached = fingerprint({
+            spec: dict[str, Any] = {
                 "type": self.type,
                 "properties": self.properties,
                 "capabilities": self.capabilities,
                 "generation": self.generation,
-            })
+            }
+            if self.placement:
+                spec["placement"] = list(self.placement)
+            cached = fingerprint(spec)
             object.__setattr__(self, "_spec_hash", cached)
         return cached
 
@@ -65,7 +73,7 @@ class Node:
         return hash((self.id, self.spec_hash()))
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        d: dict[str, Any] = {
             "id": self.id,
             "template": self.template,
             "type": self.type,
@@ -76,6 +84,9 @@ class Node:
             "capabilities": plain(self.capabilities),
             "generation": self.generation,
         }
+        if self.placement:
+            d["placement"] = list(self.placement)
+        return d
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> Node:
@@ -90,6 +101,7 @@ class Node:
             properties=plain(d.get("properties") or {}),
             capabilities=plain(d.get("capabilities") or {}),
             generation=int(d.get("generation", 0)),
+            placement=tuple(str(rule) for rule in d.get("placement") or ()),
         )
 
 

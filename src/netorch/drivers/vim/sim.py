@@ -12,6 +12,10 @@ can be injected:
 * ``dies`` — matching resources read ERROR once ``after_s`` has passed since their creation;
 * :meth:`SimVim.kill` — mark a resource ERROR now (a dead VNFC, for demos and tests).
 
+Servers land on ``hosts`` simulated hypervisors in ``zones`` availability zones, honouring the
+request's affinity / anti-affinity rules (:mod:`netorch.drivers.vim.sim_placement`); a server's
+``host`` and ``zone`` are among its attributes.
+
 Patterns are matched against the node id and the resource name with :mod:`fnmatch`; because
 scaled instances are named like ``web[2]``, a pattern also matches when its brackets are read
 literally (``upf[0]`` matches the node ``upf[0]`` as well as ``upf0``).
@@ -143,6 +147,8 @@ class SimVim:
                 disk_gb=flavor.disk_gb,
                 dies_after_s=dies_after,
                 quotas=quotas,
+                hosts=self.settings.hosts,
+                zones=self.settings.zones,
             )
         if req.kind == ResourceKind.VOLUME:
             return NewResource(

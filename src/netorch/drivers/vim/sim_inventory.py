@@ -6,6 +6,11 @@ open the same file at once (a killed CLI, then another that resumes): the file u
 journaling, ``synchronous=NORMAL`` and a busy timeout, and every change is one short
 ``BEGIN IMMEDIATE`` transaction, so check-then-insert by key is atomic across processes.
 
+Every server is placed on one of the simulated hosts (:mod:`netorch.drivers.vim.sim_placement`):
+``placements`` holds each server's host and zone, ``placement_rules`` the groups (service and
+rule) it belongs to. Both tables are created when missing, so an inventory made before
+placement existed keeps working (its older servers simply have no host).
+
 All methods are synchronous and meant to take well under a millisecond; the async driver calls
 them inline and never awaits inside a transaction.
 """
@@ -26,6 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from netorch.drivers.vim.sim_placement import Hypervisor, choose_host, hypervisors, parse_rule
 from netorch.drivers.vim.sim_settings import Quotas
 from netorch.model.errors import NotFoundError, PermanentError, TemporaryError
 from netorch.model.resources import (
@@ -103,6 +109,19 @@ CREATE TABLE IF NOT EXISTS usage (
     volume_gb INTEGER NOT NULL DEFAULT 0
 );
 INSERT OR IGNORE INTO usage (id) VALUES (1);
+CREATE TABLE IF NOT EXISTS placements (
+    key TEXT PRIMARY KEY,
+    host TEXT NOT NULL,
+    zone TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS placements_host ON placements(host);
+CREATE TABLE IF NOT EXISTS placement_rules (
+    service TEXT NOT NULL,
+    rule TEXT NOT NULL,
+    key TEXT NOT NULL,
+    PRIMARY KEY (service, rule, key)
+);
+CREATE INDEX IF NOT EXISTS placement_rules_key ON placement_rules(key);
 """
 
 _COLUMNS = "key, vim_id, kind, name, status, error, dies_at, death, network_key, attached_to, attrs"
@@ -123,6 +142,9 @@ class NewResource:
     volume_gb: int = 0
     dies_after_s: float | None = None
     quotas: Quotas = field(default_factory=Quotas)
+    hosts: int = 8
+    """Simulated hypervisors a server may be placed on (settings ``hosts``)."""
+    zones: int = 2
 
 
 def _network_of(cidr: str, what: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
@@ -318,6 +340,7 @@ class SimInventory:
         self._charge(conn, delta, new.quotas)
 
         if req.kind == ResourceKind.COMPUTE:
+            host = self._place(conn, new)
             private = self._allocate(conn, DEFAULT_POOL, req.key, claims, DEFAULT_POOL_CIDR)
             public = _public_of(claims[-1][1])
             attrs = {
@@ -327,7 +350,11 @@ class SimInventory:
                 "disk_gb": new.disk_gb,
                 "default_address": private,
                 "public_address": public,
+                "host": host.name,
+                "zone": host.zone,
             }
+            if req.placement:
+                attrs["placement"] = list(dict.fromkeys(req.placement))
             for ref in _find_link(req, ResourceKind.VOLUME):
                 volume = self._linked(conn, ref, req, "volume")
                 conn.execute(
@@ -407,6 +434,38 @@ class SimInventory:
                 json.dumps(attrs, separators=(",", ":")),
             ),
         )
+
+    @staticmethod
+    def _place(conn: sqlite3.Connection, new: NewResource) -> Hypervisor:
+        """Choose the server's host by its placement rules and record it (and its groups)."""
+        req = new.req
+        rules = [parse_rule(text, req.node_id) for text in dict.fromkeys(req.placement)]
+        members: dict[str, list[Hypervisor]] = {}
+        for rule in rules:
+            rows = conn.execute(
+                "SELECT p.host, p.zone FROM placement_rules r JOIN placements p ON p.key = r.key"
+                " WHERE r.service = ? AND r.rule = ? ORDER BY p.rowid",
+                (req.service, rule.text),
+            ).fetchall()
+            members[rule.text] = [Hypervisor(host, zone) for host, zone in rows]
+        load = {
+            str(host): int(count)
+            for host, count in conn.execute(
+                "SELECT host, COUNT(*) FROM placements GROUP BY host"
+            ).fetchall()
+        }
+        host = choose_host(
+            req.node_id, rules, hypervisors(new.hosts, new.zones), members, load
+        )
+        conn.execute(
+            "INSERT OR REPLACE INTO placements (key, host, zone) VALUES (?, ?, ?)",
+            (req.key, host.name, host.zone),
+        )
+        conn.executemany(
+            "INSERT OR IGNORE INTO placement_rules (service, rule, key) VALUES (?, ?, ?)",
+            [(req.service, rule.text, req.key) for rule in rules],
+        )
+        return host
 
     @staticmethod
     def _linked(conn: sqlite3.Connection, ref: ResourceRef, req: CreateRequest, what: str) -> str:
@@ -575,6 +634,8 @@ class SimInventory:
                 conn.execute(
                     "UPDATE resources SET attached_to = NULL WHERE attached_to = ?", (key,)
                 )
+                conn.execute("DELETE FROM placements WHERE key = ?", (key,))
+                conn.execute("DELETE FROM placement_rules WHERE key = ?", (key,))
                 delta = {"instances": -1, "vcpus": -int(row[2]), "ram_mb": -int(row[3])}
             elif kind == ResourceKind.PORT:
                 delta = {"ports": -1}

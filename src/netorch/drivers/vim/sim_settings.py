@@ -90,6 +90,10 @@ class SimSettings(BaseModel):
     fail_permanently: list[str] = Field(default_factory=list)
     dies: list[DeathRule] = Field(default_factory=list)
     busy_timeout_ms: int = Field(default=5000, ge=0)
+    hosts: int = Field(default=8, ge=1)
+    """Simulated hypervisors ``host-0 .. host-{hosts-1}``: every server lands on one of them."""
+    zones: int = Field(default=2, ge=1)
+    """Availability zones ``zone-0 ..``; host ``i`` is in zone ``i % zones``."""
 
 
 def load_sim_settings(
