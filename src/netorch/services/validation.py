@@ -42,8 +42,11 @@ class ValidationResult:
 
 
 def validate(source: str | Path, inputs: Mapping[str, object] | None = None) -> ValidationResult:
-    """Load, then build the topology (which finds cycles and bad scaling data)."""
-    model, diags = load(source, inputs=dict(inputs or {}))
+    """Load, then build the topology (which finds cycles and bad scaling data).
+
+    Without inputs, a required input that has no value is a warning (the template is being
+    checked, not deployed); with inputs, it is an error."""
+    model, diags = load(source, inputs=dict(inputs) if inputs else None)
     diags = list(diags)
     if model is None or has_errors(diags):
         return ValidationResult(valid=False, diagnostics=diags, model=model)
