@@ -12,8 +12,8 @@ Figures (see bench/README.md):
 * ``engine_cpu_ms_per_step`` — process CPU (all threads) of the apply phase per step, minus
   the CPU of the same VIM create calls made directly on a sim VIM (no engine, no journal).
 
-Usage: ``python bench/engine.py [--json] [--computes 1000] [--latency-ms 20] [--jitter-ms 0]
-[--parallelism 64] [--db URL] [--profile cprofile|pyinstrument]``.
+Usage: ``python bench/engine.py [--json] [--repeat N] [--computes 1000] [--latency-ms 20]
+[--jitter-ms 0] [--parallelism 64] [--db URL] [--profile cprofile|pyinstrument]``.
 """
 
 from __future__ import annotations
@@ -46,6 +46,7 @@ import netorch.services.lifecycle as lifecycle_module
 from _common import TemplateShape, emit, median, service_template, setup_logging
 from netorch.drivers.vim.sim import SimVim
 from netorch.engine.apply import ApplyResult, StepEvent
+from netorch.model.errors import NetorchError
 from netorch.model.operations import OpOccurrence, OpState, StepOp, StepState
 from netorch.model.resources import (
     VIM_KINDS,
@@ -571,7 +572,11 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
+_TIMED_OUT: list[bool] = []
+
+
 def _on_alarm(signum: int, frame: FrameType | None) -> None:
+    _TIMED_OUT.append(True)
     raise BenchTimeout("the benchmark exceeded --max-seconds")
 
 
@@ -582,6 +587,11 @@ def main(argv: list[str] | None = None) -> int:
     signal.alarm(args.max_seconds)
     try:
         figures, notes, profile = run(args)
+    except (BenchTimeout, NetorchError, RuntimeError) as exc:
+        # netorch turns an exception raised inside it into a failed operation or diagnostics
+        reason = "the benchmark exceeded --max-seconds" if _TIMED_OUT else str(exc)
+        log.error("benchmark failed: %s", reason)
+        return 1
     finally:
         signal.alarm(0)
     if profile is not None:

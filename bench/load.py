@@ -76,8 +76,8 @@ def run_toscaparser(path: Path, warmup: Path, reps: int, limit_s: float,
         done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout_s,
                               check=False)
     except subprocess.TimeoutExpired:
-        log.warning("tosca-parser on %s took longer than %.0fs; not measured", path, timeout_s)
-        return {"times": [], "nodes": 0, "error": f"timed out after {timeout_s:.0f}s"}
+        log.warning("tosca-parser on %s took longer than %gs; not measured", path, timeout_s)
+        return {"times": [], "nodes": 0, "error": f"timed out after {timeout_s:g}s"}
     if done.returncode != 0:
         tail = done.stderr.strip().splitlines()[-1:] or ["?"]
         log.warning("tosca-parser on %s failed: %s", path, tail[0])
@@ -134,10 +134,10 @@ def measure(args: argparse.Namespace) -> tuple[dict[str, Any], list[str]]:
             log.warning("size %d: tosca-parser", size)
             theirs = run_toscaparser(path, warmup, args.reps, args.limit, args.timeout)
             mine = median(ours["times"])
-            base = median(theirs["times"]) if theirs["times"] else float("nan")
+            base = median(theirs["times"]) if theirs["times"] else None
             figures[f"seconds_{size}"] = mine
             figures[f"toscaparser_seconds_{size}"] = base
-            figures[f"speedup_vs_toscaparser_{size}"] = base / mine if theirs["times"] else None
+            figures[f"speedup_vs_toscaparser_{size}"] = None if base is None else base / mine
             figures[f"reps_{size}"] = [len(ours["times"]), len(theirs["times"])]
             figures[f"valid_{size}"] = ours["valid"]
             figures[f"nodes_{size}"] = ours["nodes"]
@@ -196,6 +196,9 @@ def main(argv: list[str] | None = None) -> int:
     signal.alarm(args.max_seconds)
     try:
         figures, notes = measure(args)
+    except (BenchTimeout, RuntimeError) as exc:
+        log.error("benchmark failed: %s", exc)
+        return 1
     finally:
         signal.alarm(0)
     figures["cpus"] = os.cpu_count() or 0

@@ -54,6 +54,40 @@ class TemplateRecord:
     model: dict[str, Any]
     """The loaded ``ServiceModel`` as JSON."""
     created_at: datetime
+    version: str | None = None
+    """SOL001 ``descriptor_version`` (VNF) / ``version`` (NS), or the template metadata's
+    ``template_version``."""
+    provider: str | None = None
+    """SOL001 VNF ``provider`` / NS ``designer``, or the template metadata's
+    ``template_author``."""
+    descriptor_id: str | None = None
+    """SOL001 ``descriptor_id``: the ``vnfdId`` of a VNF package, the ``nsdId`` of an NSD."""
+    flavours: tuple[str, ...] = ()
+    """The deployment flavour ids the descriptor declares (SOL001 ``flavour_id``)."""
+    content_format: str | None = None
+    """How the onboarded content is kept (a :class:`ContentFormat` value); ``None`` when the
+    record was made by a deployment from a path and holds no content."""
+    content_name: str | None = None
+    """The file name the content is written back as (entry file for a bundle)."""
+    content_size: int | None = None
+    """Size in bytes of the stored content (the bytes themselves are read separately)."""
+
+    @property
+    def onboarded(self) -> bool:
+        """Whether the store holds this template's content (``netorch onboard``)."""
+        return self.content_format is not None
+
+
+class ContentFormat(StrEnum):
+    """How an onboarded template's content is stored."""
+
+    YAML = "yaml"
+    """The template file's bytes."""
+    YAML_BUNDLE = "yaml-bundle"
+    """A ZIP of the template file and the local files it imports, paths relative to its
+    folder; ``content_name`` is the template's path inside it."""
+    ZIP = "zip"
+    """A CSAR: the ZIP as given, or a ZIP of the CSAR directory (SOL004 §4.1)."""
 
 
 @dataclass(frozen=True, slots=True)

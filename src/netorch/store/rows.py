@@ -22,6 +22,20 @@ def template_values(rec: TemplateRecord) -> dict[str, Any]:
         "kind": str(rec.kind),
         "model": rec.model,
         "created_at": rec.created_at,
+        **template_package_values(rec),
+    }
+
+
+def template_package_values(rec: TemplateRecord) -> dict[str, Any]:
+    """The columns that describe an onboarded package (revision 0002), without the content."""
+    return {
+        "version": rec.version,
+        "provider": rec.provider,
+        "descriptor_id": rec.descriptor_id,
+        "flavours": list(rec.flavours) if rec.flavours else None,
+        "content_format": None if rec.content_format is None else str(rec.content_format),
+        "content_name": rec.content_name,
+        "content_size": rec.content_size,
     }
 
 
@@ -34,6 +48,13 @@ def template_from_row(row: Row) -> TemplateRecord:
         kind=row["kind"],
         model=row["model"],
         created_at=row["created_at"],
+        version=row["version"],
+        provider=row["provider"],
+        descriptor_id=row["descriptor_id"],
+        flavours=tuple(row["flavours"] or ()),
+        content_format=row["content_format"],
+        content_name=row["content_name"],
+        content_size=row["content_size"],
     )
 
 

@@ -41,6 +41,9 @@ from netorch.store.tables import events, operations, resources, services, steps,
 
 log = logging.getLogger(__name__)
 
+_TEMPLATE_COLUMNS = tuple(c for c in templates.c if c.name != "content")
+"""Every template column but the content, which only :meth:`Store.template_content` reads."""
+
 _JSON_DICT_FIELDS = frozenset({"inputs", "model", "scale_levels", "generations"})
 
 
@@ -102,27 +105,118 @@ class Store:
         with self._write() as conn:
             conn.execute(stmt.on_conflict_do_nothing(index_elements=[templates.c.content_hash]))
             row = (
-                conn.execute(select(templates).where(templates.c.content_hash == rec.content_hash))
+                conn.execute(
+                    select(*_TEMPLATE_COLUMNS).where(templates.c.content_hash == rec.content_hash)
+                )
                 .mappings()
                 .one()
             )
         return template_from_row(row)
 
+    def put_package(self, rec: TemplateRecord, content: bytes) -> tuple[TemplateRecord, bool]:
+        """Onboard ``rec`` with its ``content``; return the stored record and whether this call
+        stored the content.
+
+        Idempotent on ``content_hash``: when the content is already onboarded the stored record
+        is returned unchanged (``False``). A record without content (one written by a deployment
+        from a path) is completed with this record's fields and content (``True``).
+        """
+        values = {**template_values(rec), "content": content, "content_size": len(content)}
+        stmt = dialect_insert(self._engine, templates).values(values)
+        key = templates.c.content_hash == rec.content_hash
+        with self._write() as conn:
+            result = conn.execute(
+                stmt.on_conflict_do_nothing(index_elements=[templates.c.content_hash])
+            )
+            stored = result.rowcount == 1
+            if not stored:
+                completed = conn.execute(
+                    update(templates)
+                    .where(key, templates.c.content_format.is_(None))
+                    .values({k: v for k, v in values.items()
+                             if k not in ("content_hash", "created_at")})
+                )
+                stored = completed.rowcount == 1
+            row = conn.execute(select(*_TEMPLATE_COLUMNS).where(key)).mappings().one()
+        return template_from_row(row), stored
+
     def get_template(self, content_hash: str) -> TemplateRecord | None:
         with self._read() as conn:
             row = (
-                conn.execute(select(templates).where(templates.c.content_hash == content_hash))
+                conn.execute(
+                    select(*_TEMPLATE_COLUMNS).where(templates.c.content_hash == content_hash)
+                )
                 .mappings()
                 .first()
             )
         return None if row is None else template_from_row(row)
 
+    def find_templates(self, prefix: str, *, limit: int = 10) -> list[TemplateRecord]:
+        """Templates whose ``content_hash`` starts with ``prefix`` (at most ``limit``)."""
+        with self._read() as conn:
+            rows = conn.execute(
+                select(*_TEMPLATE_COLUMNS)
+                .where(templates.c.content_hash.startswith(prefix, autoescape=True))
+                .order_by(templates.c.content_hash)
+                .limit(limit)
+            ).mappings()
+            return [template_from_row(r) for r in rows]
+
     def list_templates(self) -> list[TemplateRecord]:
         with self._read() as conn:
             rows = conn.execute(
-                select(templates).order_by(templates.c.created_at, templates.c.name)
+                select(*_TEMPLATE_COLUMNS).order_by(templates.c.created_at, templates.c.name)
             ).mappings()
             return [template_from_row(r) for r in rows]
+
+    def template_content(self, content_hash: str) -> bytes | None:
+        """The onboarded content of a template; ``None`` when it holds none.
+
+        :class:`NotFoundError` when no template has that hash."""
+        with self._read() as conn:
+            row = conn.execute(
+                select(templates.c.content).where(templates.c.content_hash == content_hash)
+            ).first()
+        if row is None:
+            raise NotFoundError(f"no template with content hash {content_hash!r}")
+        return None if row.content is None else bytes(row.content)
+
+    def template_usage(self) -> dict[str, list[str]]:
+        """``content_hash`` -> names of the services created from (or updated to) it."""
+        with self._read() as conn:
+            rows = conn.execute(
+                select(services.c.template_hash, services.c.name).order_by(services.c.name)
+            )
+            usage: dict[str, list[str]] = {}
+            for template_hash, name in rows:
+                usage.setdefault(template_hash, []).append(name)
+        return usage
+
+    def delete_template(self, content_hash: str) -> None:
+        """Delete a template and its content (SOL005 DELETE vnf_packages/{id}, ns_descriptors/{id}).
+
+        Refused (:class:`ConflictError`) while a service record refers to it by
+        ``template_hash``; :class:`NotFoundError` when there is no such template.
+        """
+        key = templates.c.content_hash == content_hash
+        with self._write() as conn:
+            if conn.execute(select(templates.c.content_hash).where(key)).first() is None:
+                raise NotFoundError(f"no template with content hash {content_hash!r}")
+            users = list(
+                conn.execute(
+                    select(services.c.name)
+                    .where(services.c.template_hash == content_hash)
+                    .order_by(services.c.name)
+                ).scalars()
+            )
+            if users:
+                shown = ", ".join(users[:5]) + (f" and {len(users) - 5} more"
+                                                 if len(users) > 5 else "")
+                raise ConflictError(
+                    f"template {content_hash[:12]} is used by {len(users)} service(s): {shown}; "
+                    "delete those services first"
+                )
+            conn.execute(delete(templates).where(key))
 
     # -- service instances (SOL005 §6.5.2.10 NsInstance) ----------------------------------------
 

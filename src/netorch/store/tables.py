@@ -11,11 +11,13 @@ service, for audit.
 from __future__ import annotations
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Column,
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -44,6 +46,16 @@ templates = Table(
     Column("kind", String(32), nullable=False),
     Column("model", json_column_type(), nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
+    # 0002: onboarded packages (SOL005 VnfPkgInfo / NsdInfo identity, and the content itself)
+    Column("version", String(255), nullable=True),
+    Column("provider", String(255), nullable=True),
+    Column("descriptor_id", String(255), nullable=True),
+    Column("flavours", json_column_type(), nullable=True),
+    Column("content_format", String(16), nullable=True),
+    Column("content_name", String(255), nullable=True),
+    Column("content_size", BigInteger, nullable=True),
+    Column("content", LargeBinary, nullable=True),
+    Index(None, "descriptor_id"),
 )
 
 services = Table(
