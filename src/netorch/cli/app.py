@@ -18,7 +18,7 @@ from typing import Annotated, Any, NoReturn
 import typer
 from rich.console import Console
 
-from netorch.cli import render
+from netorch.cli import packages, render
 from netorch.model.errors import (
     ConflictError,
     NetorchError,
@@ -31,6 +31,7 @@ from netorch.model.operations import OpOccurrence, OpState
 from netorch.services.context import Context
 from netorch.services.doctor import doctor
 from netorch.services.lifecycle import Lifecycle
+from netorch.services.onboarding import resolve_source
 from netorch.services.validation import parse_inputs, validate
 
 app = typer.Typer(
@@ -44,6 +45,8 @@ app = typer.Typer(
 vim_app = typer.Typer(help="VIM utilities (fault injection on simulated VIMs).",
                       no_args_is_help=True)
 app.add_typer(vim_app, name="vim")
+app.command("onboard")(packages.onboard_cmd)
+app.add_typer(packages.packages_app, name="packages")
 
 def _console(stderr: bool) -> Console:
     """A console; when output is not a terminal (pipes, CI logs) tables get 160 columns."""
@@ -65,6 +68,8 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output."
 DbOpt = Annotated[str | None, typer.Option(
     "--db", help="Store: a SQLite path or a SQLAlchemy URL (default $NETORCH_DB or "
                  "~/.netorch/netorch.db).")]
+PackageArg = Annotated[str, typer.Argument(
+    metavar="PKG", help="Template or CSAR (file or directory), or an onboarded package id.")]
 
 
 def _die(message: str, code: int) -> NoReturn:
@@ -162,7 +167,7 @@ def validate_cmd(
 
 @app.command("plan")
 def plan_cmd(
-    path: Annotated[Path, typer.Argument(help="Template or CSAR.")],
+    package: PackageArg,
     inputs: InputsOpt = None,
     inputs_file: InputsFileOpt = None,
     name: Annotated[str | None, typer.Option("--name", help="Plan against this service's "
@@ -173,11 +178,10 @@ def plan_cmd(
     as_json: JsonOpt = False,
     db: DbOpt = None,
 ) -> None:
-    """Show what deploying PATH would do, in order, and which steps run in parallel."""
-    if not path.exists():
-        _die(f"{path} does not exist", EXIT_USAGE)
+    """Show what deploying PKG would do, in order, and which steps run in parallel."""
     lc = _lifecycle(db)
     with _errors():
+        path = resolve_source(lc.ctx, package)
         p = lc.preview(path, _inputs(inputs, inputs_file), name=name, instantiation_level=level)
     if save is not None:
         save.write_text(p.to_json())
@@ -195,7 +199,7 @@ def _deploy_progress(title: str) -> render.LiveProgress:
 
 @app.command("deploy")
 def deploy_cmd(
-    path: Annotated[Path, typer.Argument(help="Template or CSAR.")],
+    package: PackageArg,
     name: Annotated[str, typer.Option("--name", "-n", help="The service instance's name.")],
     vim: Annotated[str | None, typer.Option("--vim", help="VIM name from the VIM config.")]
     = None,
@@ -206,13 +210,13 @@ def deploy_cmd(
                                                      "(from `plan --out`).")] = None,
     db: DbOpt = None,
 ) -> None:
-    """Instantiate a network service from a template (SOL005 InstantiateNs)."""
-    if not path.exists():
-        _die(f"{path} does not exist", EXIT_USAGE)
+    """Instantiate a network service from a template or an onboarded package (SOL005
+    InstantiateNs)."""
     lc = _lifecycle(db)
     from netorch.planner import Plan
 
     with _errors():
+        path = resolve_source(lc.ctx, package)
         the_plan = Plan.from_json(saved_plan.read_text()) if saved_plan else None
         with _deploy_progress(f"deploy {name}") as progress:
             op = lc.instantiate(path, name, inputs=_inputs(inputs, inputs_file), vim=vim,

@@ -18,6 +18,7 @@ Failure semantics (SOL005 §6.4.x / SPEC-NOTES §2, kopf's TemporaryError/Perman
 from __future__ import annotations
 
 import asyncio
+import heapq
 import logging
 import random
 import time
@@ -35,6 +36,7 @@ from netorch.model.operations import StepOp, StepRecord, StepState
 from netorch.model.resources import (
     CreateRequest,
     RecordState,
+    ResourceKind,
     ResourceRecord,
     ResourceRef,
     ResourceState,
@@ -83,6 +85,59 @@ class ApplyResult:
         return None
 
 
+class _Slots:
+    """A counting semaphore that wakes the waiter with the highest priority first.
+
+    It bounds concurrent *driver calls* (the VIM's parallelism), not steps: journal writes and
+    backoff sleeps happen outside a slot, so a slot is never held while nothing talks to the VIM.
+    """
+
+    def __init__(self, size: int) -> None:
+        self.free = max(1, size)
+        self.waiters: list[tuple[int, int, asyncio.Future[None]]] = []
+        self.seq = 0
+
+    async def acquire(self, priority: int) -> None:
+        if self.free > 0 and not self.waiters:
+            self.free -= 1
+            return
+        fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.seq += 1
+        heapq.heappush(self.waiters, (-priority, self.seq, fut))
+        try:
+            await fut
+        except asyncio.CancelledError:
+            if fut.done() and not fut.cancelled():
+                self.release()  # the slot was handed over just as we were cancelled
+            raise
+
+    def release(self) -> None:
+        while self.waiters:
+            _, _, fut = heapq.heappop(self.waiters)
+            if not fut.done():
+                fut.set_result(None)
+                return
+        self.free += 1
+
+
+def _heights(plan: Plan) -> dict[str, int]:
+    """Per step: driver calls on the longest chain from it to the end (itself included).
+
+    Starting the steps with the most work below them first is critical-path list scheduling;
+    it keeps the tail of a large apply short.
+    """
+    dependents: dict[str, list[str]] = {s.id: [] for s in plan.steps}
+    for s in plan.steps:
+        for d in s.depends_on:
+            if d in dependents:
+                dependents[d].append(s.id)
+    heights: dict[str, int] = {}
+    for s in reversed(plan.steps):  # plan steps are in topological order
+        below = max((heights[d] for d in dependents[s.id]), default=0)
+        heights[s.id] = below + (0 if s.kind is ResourceKind.SOFTWARE else 1)
+    return heights
+
+
 class _StepFailed(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -106,6 +161,8 @@ class _Run:
     records: dict[str, ResourceRecord]
     vim_names: Callable[[ResourceRecord | None, Step], str]
     on_event: Callable[[StepEvent], None] | None
+    slots: _Slots
+    heights: dict[str, int]
     result: ApplyResult = field(default_factory=ApplyResult)
 
     def emit(self, step: Step, state: StepState, error: str | None = None) -> None:
@@ -123,14 +180,19 @@ class _Run:
             started_at=started, ended_at=None if state is StepState.STARTED else _now(),
         )
 
-    async def call(self, what: str, fn: Callable[[], Awaitable[T]]) -> T:
-        """Run one driver call with the timeout and the retry policy."""
+    async def call(self, what: str, fn: Callable[[], Awaitable[T]], priority: int = 0) -> T:
+        """Run one driver call with the timeout and the retry policy, each attempt inside a
+        parallelism slot."""
         cfg = self.config
         delay = cfg.backoff_initial_s
         for attempt in range(1, cfg.max_attempts + 1):
             try:
-                async with asyncio.timeout(cfg.step_timeout_s):
-                    return await fn()
+                await self.slots.acquire(priority)
+                try:
+                    async with asyncio.timeout(cfg.step_timeout_s):
+                        return await fn()
+                finally:
+                    self.slots.release()
             except PermanentError as exc:
                 raise _StepFailed(f"{what}: {exc}") from exc
             except (TemporaryError, TimeoutError) as exc:
@@ -194,7 +256,8 @@ class _Run:
             placement=node.placement,
         )
         try:
-            state = await self.call(f"create {step.node_id}", lambda: driver.create(req))
+            state = await self.call(f"create {step.node_id}", lambda: driver.create(req),
+                                    self.heights.get(step.id, 0))
         except _StepFailed as failure:
             await self.create_failed(step, driver, record, failure.message, started)
             raise
@@ -247,7 +310,8 @@ class _Run:
         self.emit(step, StepState.STARTED)
         ref = ResourceRef(key=record.key, kind=record.kind, vim_id=record.vim_id)
         try:
-            await self.call(f"delete {step.node_id}", lambda: driver.delete(ref))
+            await self.call(f"delete {step.node_id}", lambda: driver.delete(ref),
+                            self.heights.get(step.id, 0))
         except _StepFailed as failure:
             await self.journal.step_finished(self.step_record(
                 step, StepState.FAILED, key=record.key, error=failure.message, started=started),
@@ -292,9 +356,11 @@ async def apply(
 ) -> ApplyResult:
     """Apply ``plan``; ``records`` is the store's view of the service's resources by node id."""
     cfg = config or EngineConfig()
+    heights = _heights(plan)
     run = _Run(plan=plan, service=service, op_id=op_id, phase=phase, attempt=attempt,
                drivers=drivers, journal=journal, config=cfg, records=dict(records),
-               vim_names=vim_name, on_event=on_event)
+               vim_names=vim_name, on_event=on_event, slots=_Slots(cfg.parallelism),
+               heights=heights)
     steps = {s.id: s for s in plan.steps}
     waiting: dict[str, int] = {}
     dependents: dict[str, list[str]] = {sid: [] for sid in steps}
@@ -304,7 +370,11 @@ async def apply(
         for d in deps:
             dependents[d].append(s.id)
 
-    ready = [sid for sid, n in waiting.items() if n == 0]
+    # Ready steps, most work below them first. Up to twice ``parallelism`` steps run at once:
+    # while ``parallelism`` of them talk to the VIM, the others write their journal entries.
+    ready = [(-heights[sid], i, sid) for i, sid in enumerate(steps) if waiting[sid] == 0]
+    heapq.heapify(ready)
+    max_running = 2 * max(1, cfg.parallelism)
     running: dict[asyncio.Task[None], str] = {}
     finished: list[asyncio.Task[None]] = []
     wake = asyncio.Event()
@@ -333,8 +403,8 @@ async def apply(
 
     try:
         while ready or running:
-            while ready and len(running) < cfg.parallelism:
-                sid = ready.pop()
+            while ready and len(running) < max_running:
+                sid = heapq.heappop(ready)[2]
                 if sid in blocked:
                     continue
                 task = asyncio.create_task(guarded(steps[sid]), name=sid)
@@ -356,7 +426,7 @@ async def apply(
                     for dep in dependents[sid]:
                         waiting[dep] -= 1
                         if waiting[dep] == 0 and dep not in blocked:
-                            ready.append(dep)
+                            heapq.heappush(ready, (-heights[dep], len(ready), dep))
                     continue
                 message = exc.message if isinstance(exc, _StepFailed) else (
                     f"{type(exc).__name__}: {exc}")

@@ -41,11 +41,17 @@ class ValidationResult:
         }
 
 
-def validate(source: str | Path, inputs: Mapping[str, object] | None = None) -> ValidationResult:
+def validate(source: str | Path, inputs: Mapping[str, object] | None = None, *,
+             known_vnfds: Mapping[str, set[str]] | None = None) -> ValidationResult:
     """Load, then build the topology (which finds cycles and bad scaling data).
 
     Without inputs, a required input that has no value is a warning (the template is being
-    checked, not deployed); with inputs, it is an error."""
+    checked, not deployed); with inputs, it is an error. ``known_vnfds`` (``vnfd_id`` -> flavour
+    ids of the onboarded VNF packages) makes an NSD's VNF references that do not resolve errors
+    (SOL001 ``strict_nsd_constituent_onboarding``); ``None`` leaves them unchecked."""
+    # TODO(known_vnfds): pass `known_vnfds=known_vnfds` to load() once netorch.tosca.load
+    # accepts it (SOL001 NSD checks, issue 3 item 3).
+    del known_vnfds
     model, diags = load(source, inputs=dict(inputs) if inputs else None)
     diags = list(diags)
     if model is None or has_errors(diags):

@@ -32,9 +32,10 @@ import fnmatch
 import logging
 import os
 import random
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from netorch.drivers.vim.sim_inventory import NewResource, SimInventory
 from netorch.drivers.vim.sim_settings import SimSettings, load_sim_settings
@@ -49,6 +50,8 @@ from netorch.model.resources import (
 )
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 Phase = Literal["before", "after"]
 
@@ -91,12 +94,19 @@ class SimVim:
         self._inventory = SimInventory(
             self.inventory_path, busy_timeout_ms=self.settings.busy_timeout_ms
         )
+        # One thread: inventory transactions never contend with each other for the file lock.
+        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"sim-{name}")
         seed = self.settings.failure_seed
         self._fault_rng = random.Random(seed)
         self._jitter_rng = random.Random(None if seed is None else seed ^ 0x5EED)
 
     def __repr__(self) -> str:
         return f"SimVim(name={self.name!r}, inventory={str(self.inventory_path)!r})"
+
+    async def _run(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run inventory work on the sim's own thread: like a real VIM, its bookkeeping does not
+        stall the caller's event loop (SQLite releases the GIL while it works)."""
+        return await asyncio.get_running_loop().run_in_executor(self._worker, fn, *args)
 
     # -- simulation helpers -----------------------------------------------------------------
 
@@ -168,7 +178,8 @@ class SimVim:
         fault = self._roll_fault()
         if fault == "before":
             raise self._fail(fault, "create", req.key)
-        state, created = self._inventory.create(req.key, lambda: self._plan(req))
+        state, created = await self._run(self._inventory.create, req.key,
+                                         lambda: self._plan(req))
         if created:
             log.debug("sim VIM %s: created %s %s (%s)", self.name, req.kind, req.key, state.vim_id)
         if fault == "after":
@@ -177,7 +188,7 @@ class SimVim:
 
     async def read(self, ref: ResourceRef) -> ResourceState | None:
         await self._latency()
-        return self._inventory.get(ref)
+        return await self._run(self._inventory.get, ref)
 
     async def delete(self, ref: ResourceRef) -> None:
         """Delete the resource; deleting something already gone succeeds."""
@@ -185,16 +196,17 @@ class SimVim:
         fault = self._roll_fault()
         if fault == "before":
             raise self._fail(fault, "delete", ref.key)
-        removed = self._inventory.delete(ref)
+        removed = await self._run(self._inventory.delete, ref)
         log.debug("sim VIM %s: delete %s (%s)", self.name, ref.key, "done" if removed else "absent")
         if fault == "after":
             raise self._fail(fault, "delete", ref.key)
 
     async def list(self) -> list[ResourceState]:
         await self._latency()
-        return self._inventory.all()
+        return await self._run(self._inventory.all)
 
     async def close(self) -> None:
+        self._worker.shutdown(wait=True)
         self._inventory.close()
 
     # -- simulation controls ------------------------------------------------------------------
