@@ -45,7 +45,6 @@ app = typer.Typer(
 vim_app = typer.Typer(help="VIM utilities (fault injection on simulated VIMs).",
                       no_args_is_help=True)
 app.add_typer(vim_app, name="vim")
-app.command("onboard")(packages.onboard_cmd)
 app.add_typer(packages.packages_app, name="packages")
 
 def _console(stderr: bool) -> Console:
@@ -163,6 +162,9 @@ def validate_cmd(
         else:
             out.print(f"[red]invalid[/]: {path}")
     raise typer.Exit(EXIT_OK if result.valid else EXIT_FAILED)
+
+
+app.command("onboard")(packages.onboard_cmd)
 
 
 @app.command("plan")

@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from netorch.model.diagnostics import Diagnostic, error
-from netorch.model.errors import NotFoundError
+from netorch.model.errors import NetorchError, NotFoundError
 from netorch.model.records import TemplateKind, TemplateRecord
 from netorch.model.serialize import model_to_dict
 from netorch.model.service import NodeTemplate, ServiceModel
@@ -246,27 +246,31 @@ def materialize(ctx: Context, rec: TemplateRecord) -> Path:
     if not _HEX.fullmatch(rec.content_hash):
         raise NotFoundError(f"template {rec.content_hash!r} has no usable content hash")
     final = _materialized_dir(ctx, rec)
-    entry_rel = rec.content_name
-    if (final / entry_rel).exists():
-        return final / entry_rel
+    entry = final / rec.content_name
+    if entry.exists():
+        return entry
     data = ctx.store.template_content(rec.content_hash)
     if data is None:
         raise NotFoundError(f"package {describe(rec)} has lost its content")
-    final.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".incoming-", dir=final.parent))
     try:
+        final.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=".incoming-", dir=final.parent))
         try:
-            unpack(rec.content_format, entry_rel, data, staging)
-        except ContentError as exc:
-            raise NotFoundError(f"package {describe(rec)}: {exc}") from exc
-        try:
-            staging.rename(final)
-        except OSError:
-            if not (final / entry_rel).exists():  # not a concurrent writer that got there first
-                raise
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    return final / entry_rel
+            unpack(rec.content_format, rec.content_name, data, staging)
+            if final.exists() and not entry.exists():  # a damaged copy: replace it
+                shutil.rmtree(final, ignore_errors=True)
+            try:
+                staging.rename(final)
+            except OSError:
+                if not entry.exists():  # unless a concurrent writer got there first
+                    raise
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+    except ContentError as exc:
+        raise NotFoundError(f"package {describe(rec)}: {exc}") from exc
+    except OSError as exc:
+        raise NetorchError(f"cannot write package {describe(rec)} to {final}: {exc}") from exc
+    return entry
 
 
 def resolve_source(ctx: Context, ref: str | Path) -> Path:

@@ -49,10 +49,8 @@ def validate(source: str | Path, inputs: Mapping[str, object] | None = None, *,
     checked, not deployed); with inputs, it is an error. ``known_vnfds`` (``vnfd_id`` -> flavour
     ids of the onboarded VNF packages) makes an NSD's VNF references that do not resolve errors
     (SOL001 ``strict_nsd_constituent_onboarding``); ``None`` leaves them unchecked."""
-    # TODO(known_vnfds): pass `known_vnfds=known_vnfds` to load() once netorch.tosca.load
-    # accepts it (SOL001 NSD checks, issue 3 item 3).
-    del known_vnfds
-    model, diags = load(source, inputs=dict(inputs) if inputs else None)
+    model, diags = load(source, inputs=dict(inputs) if inputs else None,
+                        known_vnfds=known_vnfds)
     diags = list(diags)
     if model is None or has_errors(diags):
         return ValidationResult(valid=False, diagnostics=diags, model=model)

@@ -119,24 +119,27 @@ class Store:
 
         Idempotent on ``content_hash``: when the content is already onboarded the stored record
         is returned unchanged (``False``). A record without content (one written by a deployment
-        from a path) is completed with this record's fields and content (``True``).
+        from a path) takes this record's fields, time and content (``True``).
         """
         values = {**template_values(rec), "content": content, "content_size": len(content)}
         stmt = dialect_insert(self._engine, templates).values(values)
         key = templates.c.content_hash == rec.content_hash
         with self._write() as conn:
-            result = conn.execute(
+            # RETURNING, not rowcount: psycopg reports -1 for INSERT … ON CONFLICT DO NOTHING.
+            inserted = conn.execute(
                 stmt.on_conflict_do_nothing(index_elements=[templates.c.content_hash])
-            )
-            stored = result.rowcount == 1
+                .returning(templates.c.content_hash)
+            ).first()
+            stored = inserted is not None
             if not stored:
                 completed = conn.execute(
                     update(templates)
                     .where(key, templates.c.content_format.is_(None))
                     .values({k: v for k, v in values.items()
-                             if k not in ("content_hash", "created_at")})
-                )
-                stored = completed.rowcount == 1
+                             if k != "content_hash"})
+                    .returning(templates.c.content_hash)
+                ).first()
+                stored = completed is not None
             row = conn.execute(select(*_TEMPLATE_COLUMNS).where(key)).mappings().one()
         return template_from_row(row), stored
 
