@@ -494,11 +494,18 @@ def test_zip_and_directory_csars_load_the_same_model(tmp_path: Path) -> None:
 
 
 def test_content_hash_follows_the_package_content(tmp_path: Path) -> None:
+    import hashlib
+
     copy = tmp_path / "vrouter"
     shutil.copytree(VROUTER, copy)
     first, _ = load(copy)
-    with (copy / "ChangeLog.txt").open("a") as fh:
+    changelog = copy / "ChangeLog.txt"
+    old_digest = hashlib.sha256(changelog.read_bytes()).hexdigest()
+    with changelog.open("a") as fh:
         fh.write("one more line\n")
+    manifest = copy / "vrouter.mf"  # keep the package's manifest true to its files
+    manifest.write_text(manifest.read_text().replace(
+        old_digest, hashlib.sha256(changelog.read_bytes()).hexdigest()))
     second, _ = load(copy)
     assert first is not None and second is not None
     assert len(first.content_hash) == 64
@@ -666,9 +673,25 @@ def test_unexpected_exception_becomes_internal_error(tmp_path: Path,
     assert "RuntimeError" in diag.message and "kaboom" in diag.message
 
 
-def test_a_tosca_parser_crash_is_a_diagnostic(tmp_path: Path) -> None:
+def test_a_tosca_parser_crash_is_a_diagnostic(tmp_path: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    from netorch.tosca import parser_bridge
+
+    class Crashing:
+        def __init__(self, **_kwargs: object) -> None:
+            raise AttributeError("'NoneType' object has no attribute 'startswith'")
+
+    monkeypatch.setattr(parser_bridge, "_template_class", lambda: Crashing)
+    model, diags = load(write(tmp_path, BASIC), inputs={"cpus": 1})
+    assert model is None
+    [diag] = diags
+    assert diag.code == "internal.error"
+    assert "tosca-parser" in diag.message and "AttributeError" in diag.message
+
+
+def test_requirement_definition_without_node_loads(tmp_path: Path) -> None:
     # tosca-parser 2.x looks up the node type offering a required capability only among types
-    # named tosca.nodes.*, and raises AttributeError when there is none
+    # named tosca.nodes.*, and crashes when there is none: the staged copy names one
     path = write(tmp_path, """
         tosca_definitions_version: tosca_simple_yaml_1_3
         capability_types:
@@ -696,7 +719,6 @@ def test_a_tosca_parser_crash_is_a_diagnostic(tmp_path: Path) -> None:
                 - thing: p
     """)
     model, diags = load(path)
-    assert model is None
-    [diag] = diags
-    assert diag.code == "internal.error"
-    assert "tosca-parser" in diag.message and "AttributeError" in diag.message
+    assert diags == [], [str(d) for d in diags]
+    assert model is not None
+    assert [(r.name, r.target) for r in model.nodes["c"].requirements] == [("thing", "p")]

@@ -31,6 +31,19 @@ def vnfd(version: str, body: str, header: str = "tosca_simple_yaml_1_3") -> str:
         """).lstrip("\n") + textwrap.dedent(body)
 
 
+IMAGE = """
+        sw_image_data:
+          name: cirros
+          version: "0.6"
+          checksum:
+            algorithm: sha-256
+            hash: 6c3e8e7cbd5b0c1d5b2ba5e2b8f3b43dd0e4c11f0f0f1e0a7a4b1a3c7d9e2f10
+          container_format: bare
+          disk_format: qcow2
+          min_disk: 1 GB
+          size: 20 MB
+"""
+
 VDU = """
 topology_template:
   node_templates:
@@ -41,6 +54,7 @@ topology_template:
         vdu_profile:
           min_number_of_instances: 2
           max_number_of_instances: 6
+""" + IMAGE.lstrip("\n") + """\
       capabilities:
         virtual_compute:
           properties:
@@ -170,7 +184,13 @@ topology_template:
       type: acme.VNF
       properties:
         flavour_id: { get_input: selected_flavour }
+        # a top-level VNFD states the VNF's identity (SOL001 §6.9)
+        descriptor_id: 11111111-2222-3333-4444-555555555555
+        descriptor_version: "1.0"
         provider: ACME
+        product_name: Widget
+        software_version: "1.0"
+        vnfm_info: [ netorch ]
 """
 
 FLAVOUR = """
@@ -207,6 +227,16 @@ topology_template:
         vdu_profile:
           min_number_of_instances: 1
           max_number_of_instances: {max}
+        sw_image_data:
+          name: worker
+          version: "1.0"
+          checksum:
+            algorithm: sha-256
+            hash: 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef
+          container_format: bare
+          disk_format: qcow2
+          min_disk: 1 GB
+          size: 20 MB
       capabilities:
         virtual_compute:
           properties:
@@ -330,7 +360,7 @@ def test_tosca_scaling_policy_on_a_group_and_scalable_capability(tmp_path: Path)
     assert model.max_instances == {"a": 10, "b": 10, "c": 3}
 
 
-def test_inconsistent_sol001_policies_are_warned_about(tmp_path: Path) -> None:
+def test_inconsistent_sol001_policies_are_rejected_by_name(tmp_path: Path) -> None:
     body = VDU + """
   policies:
     - aspects:
@@ -364,12 +394,24 @@ def test_inconsistent_sol001_policies_are_warned_about(tmp_path: Path) -> None:
               description: one
           default_level: two
 """
-    model, diags = load(write(tmp_path / "v.yaml", vnfd("v2.6.1", body)))
-    assert model is not None
-    warned = {d.code for d in diags if d.severity is Severity.WARNING}
-    assert {"sol001.unknown_delta", "sol001.unknown_aspect", "sol001.unknown_level"} <= warned
-    assert model.aspects["grow"].deltas == {}
-    assert model.default_instantiation_level is None
+    text = vnfd("v2.6.1", body)
+    model, diags = load(write(tmp_path / "v.yaml", text))
+    assert model is None
+    # each finding names the policy (and level or delta) and points at the policy's line
+    line_of: dict[str, int] = {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        line_of.setdefault(line.strip(" -:"), number)
+    found = {d.code: d for d in diags if d.severity is Severity.ERROR}
+    assert set(found) == {"sol001.unknown_delta", "sol001.unknown_aspect",
+                          "sol001.default_instantiation_level_unknown"}
+    delta = found["sol001.unknown_delta"]
+    assert "d2" in delta.message and "'deltas'" in delta.message
+    assert delta.line == line_of["deltas"]
+    aspect = found["sol001.unknown_aspect"]
+    assert "'shrink'" in aspect.message and aspect.line == line_of["other"]
+    level = found["sol001.default_instantiation_level_unknown"]
+    assert "'two'" in level.message and "one" in level.message
+    assert level.line == line_of["levels"]
 
 
 def test_nsd_and_pnfd_basics_load(tmp_path: Path) -> None:

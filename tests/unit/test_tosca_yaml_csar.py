@@ -43,13 +43,28 @@ def test_alias_bomb_is_refused() -> None:
         lines.append(f"a{i}: &a{i} [{refs}]")
     doc, diags = parse_yaml("\n".join(lines) + "\n", "f")
     assert doc is None
-    assert [d.code for d in diags] == ["yaml.too_large"]
+    assert [d.code for d in diags] == ["yaml.alias_bomb"]
+    assert diags[0].line is not None
 
 
 def test_recursive_alias_is_refused() -> None:
     doc, diags = parse_yaml("a: &a\n  b: *a\n", "f")
     assert doc is None
-    assert [d.code for d in diags] == ["yaml.recursive_alias"]
+    assert [(d.code, d.line) for d in diags] == [("yaml.recursive_alias", 2)]
+
+
+def test_aliases_and_merge_keys_within_limits_load() -> None:
+    doc, diags = parse_yaml("base: &b {cpu: 2, mem: 4}\n"
+                            "vm1: {<<: *b, name: a}\nvm2: *b\n", "f")
+    assert diags == [] and doc is not None
+    assert doc.data["vm1"] == {"cpu": 2, "mem": 4, "name": "a"}
+    assert doc.data["vm2"] == {"cpu": 2, "mem": 4}
+
+
+def test_undefined_alias_and_second_document_are_syntax_errors() -> None:
+    assert [(d.code, d.line) for d in parse_yaml("a: *nope\n", "f")[1]] == [("yaml.syntax", 1)]
+    assert [(d.code, d.line) for d in parse_yaml("a: 1\n---\nb: 2\n", "f")[1]] == \
+        [("yaml.syntax", 2)]
 
 
 def test_python_tags_are_refused() -> None:
@@ -113,7 +128,14 @@ def test_meta_entry_outside_the_package_is_refused(tmp_path: Path) -> None:
     root = package(tmp_path / "p", "Entry-Definitions: ../outside.yaml\n", {})
     model, diags = load(root)
     assert model is None
-    assert [d.code for d in diags] == ["csar.unsafe_path"]
+    assert [d.code for d in diags] == ["csar.path_traversal"]
+
+
+def test_metadata_directory_without_tosca_meta(tmp_path: Path) -> None:
+    root = package(tmp_path / "p", None, {"TOSCA-Metadata/README": "x", "main.yaml": MINIMAL})
+    model, diags = load(root)
+    assert model is None
+    assert [d.code for d in diags] == ["csar.bad_meta"]
 
 
 def test_no_meta_and_several_root_yaml_files_is_ambiguous(tmp_path: Path) -> None:
@@ -157,7 +179,7 @@ def test_zip_with_parent_path_is_refused_and_writes_nothing_outside(tmp_path: Pa
     archive = make_zip(tmp_path / "evil.zip", {"main.yaml": MINIMAL, "../../evil.txt": "x"})
     model, diags = load(archive)
     assert model is None
-    assert [d.code for d in diags] == ["csar.unsafe_path"]
+    assert [d.code for d in diags] == ["csar.path_traversal"]
     assert not (tmp_path / "evil.txt").exists()
     assert not (tmp_path.parent / "evil.txt").exists()
 
@@ -167,7 +189,7 @@ def test_zip_with_absolute_path_is_refused(tmp_path: Path) -> None:
     archive = make_zip(tmp_path / "evil.zip", {"main.yaml": MINIMAL, str(target): "x"})
     model, diags = load(archive)
     assert model is None
-    assert [d.code for d in diags] == ["csar.unsafe_path"]
+    assert [d.code for d in diags] == ["csar.absolute_path"]
     assert not target.exists()
 
 
@@ -180,10 +202,10 @@ def test_zip_with_symlink_is_refused(tmp_path: Path) -> None:
 
 def test_zip_size_and_count_limits(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     archive = make_zip(tmp_path / "big.zip", {"main.yaml": MINIMAL, "data.bin": "0" * 5000})
-    monkeypatch.setattr(csar, "MAX_ARCHIVE_BYTES", 4000)
+    monkeypatch.setenv("NETORCH_CSAR_MAX_BYTES", "4000")
     assert [d.code for d in load(archive)[1]] == ["csar.too_large"]
-    monkeypatch.setattr(csar, "MAX_ARCHIVE_BYTES", 10**6)
-    monkeypatch.setattr(csar, "MAX_ARCHIVE_FILES", 1)
+    monkeypatch.setenv("NETORCH_CSAR_MAX_BYTES", str(10**6))
+    monkeypatch.setenv("NETORCH_CSAR_MAX_FILES", "1")
     assert [d.code for d in load(archive)[1]] == ["csar.too_many_files"]
 
 

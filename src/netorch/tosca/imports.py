@@ -7,9 +7,13 @@ to a local file before tosca-parser runs:
   when the source is a CSAR);
 * an ETSI SOL001 type-definition URL (``https://forge.etsi.org/rep/nfv/SOL001/raw/<version>/
   etsi_nfv_sol001_<common|vnfd|nsd|pnfd>_types.yaml``, SOL001 §4.2 / SPEC-NOTES §5) is looked
-  up in ``<types_path>/<version>/``, then next to the importing file (a package's own copy), then
-  in netorch's built-in SOL001 types;
+  up, in this order: next to the importing file (the package's own copy), in the local type
+  library ``<types_path>/<version>/`` (``NETORCH_TYPES_PATH``), in netorch's built-in SOL001
+  types; it is fetched only when the caller allows network access;
 * any other URL is fetched only when the caller allows network access.
+
+A file imported with a ``namespace_prefix`` passes it on to the files it imports without one
+(their types are part of the namespace the importer sees, TOSCA 1.3 §3.6.8.1).
 
 Each file records where its imports resolved to, so that :mod:`netorch.tosca.staging` can hand
 tosca-parser a copy that imports only local files: it never fetches anything.
@@ -186,6 +190,10 @@ class _Resolver:
         match = ETSI_SOL001_URL.match(url)
         if match:
             version, name = match.group("version"), match.group("file").lower()
+            sibling = importer.parent / name
+            searched.append(self.display(sibling))
+            if sibling.is_file() and sibling.resolve() != importer.resolve():
+                return sibling, searched, False, None
             if self.types_path is not None:
                 bare = version.lstrip("vV")
                 for vdir in dict.fromkeys((version, f"v{bare}", bare)):
@@ -193,10 +201,6 @@ class _Resolver:
                     searched.append(str(candidate))
                     if candidate.is_file():
                         return candidate, searched, False, None
-            sibling = importer.parent / name
-            searched.append(self.display(sibling))
-            if sibling.is_file() and sibling.resolve() != importer.resolve():
-                return sibling, searched, False, None
             builtin = self.builtin / name
             searched.append(f"{BUILTIN_LABEL} ({name})")
             if builtin.is_file():
@@ -301,6 +305,6 @@ def _follow(ref: _ImportRef, current: ImportedFile, resolver: _Resolver, graph: 
         graph.diagnostics.append(error("import.invalid",
                                        "an imported file must hold a YAML mapping", shown))
         return
-    imported = ImportedFile(path, doc, ref.namespace_prefix, builtin)
+    imported = ImportedFile(path, doc, ref.namespace_prefix or current.namespace_prefix, builtin)
     graph.files.append(imported)
     queue.append(imported)

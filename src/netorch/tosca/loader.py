@@ -27,32 +27,41 @@ from typing import Any
 
 from netorch.model.diagnostics import Diagnostic, Severity, error, has_errors
 from netorch.model.service import ServiceModel
-from netorch.tosca import parser_bridge
+from netorch.tosca import parser_bridge, sol001_checks
 from netorch.tosca.builder import ModelBuilder, Topology, declared_inputs, input_required
+from netorch.tosca.compat import VERSION_FOR_VALIDATOR, Lowering, check_triggers, reviewed
 from netorch.tosca.constraints import violations
 from netorch.tosca.csar import Source, open_source
 from netorch.tosca.imports import TYPES_PATH_ENV, ImportGraph, resolve_imports
 from netorch.tosca.locate import Locator
 from netorch.tosca.precheck import check_header, check_topology
-from netorch.tosca.staging import needs_staging, stage
-from netorch.tosca.type_registry import TypeRegistry, known_profiles
+from netorch.tosca.references import check_references
+from netorch.tosca.sol004.policy import PackagePolicy
+from netorch.tosca.sol004.verify import verify_package
+from netorch.tosca.staging import stage
+from netorch.tosca.type_registry import TypeRegistry
 from netorch.tosca.yaml_doc import YamlDocument, read_yaml_file
 
 log = logging.getLogger(__name__)
 
 
 def load(source: str | Path, *, inputs: Mapping[str, object] | None = None,
-         types_path: Path | None = None, allow_network: bool = False
+         types_path: Path | None = None, allow_network: bool = False,
+         known_vnfds: Mapping[str, set[str]] | None = None,
+         security: PackagePolicy | None = None
          ) -> tuple[ServiceModel | None, list[Diagnostic]]:
     """Load a service template (YAML), a CSAR directory or a CSAR ZIP.
 
     ``inputs`` are the values for the template's inputs; ``types_path`` (or the
     ``NETORCH_TYPES_PATH`` environment variable) is a directory of ``<version>/<file>`` SOL001
     type files that take precedence over netorch's own; the network is used for URL imports
-    only when ``allow_network`` is true.
+    only when ``allow_network`` is true.  ``known_vnfds`` (VNFD id -> its deployment flavour
+    ids, from the onboarded packages) lets an NSD's VNF references be checked.  ``security``
+    is the SOL004 package policy (trust anchors, required signature; default from the
+    environment, :meth:`PackagePolicy.from_env`).
     """
     try:
-        return _load(Path(source), inputs, types_path, allow_network)
+        return _load(Path(source), inputs, types_path, allow_network, known_vnfds, security)
     except Exception as exc:  # the contract: never raise, never show a traceback
         log.debug("unexpected error loading %s", source, exc_info=True)
         return None, [error("internal.error",
@@ -120,13 +129,16 @@ def _flavour_docs(graph: ImportGraph) -> list[YamlDocument]:
 
 
 def _load(path: Path, inputs: Mapping[str, object] | None, types_path: Path | None,
-          allow_network: bool) -> tuple[ServiceModel | None, list[Diagnostic]]:
+          allow_network: bool, known_vnfds: Mapping[str, set[str]] | None,
+          security: PackagePolicy | None = None
+          ) -> tuple[ServiceModel | None, list[Diagnostic]]:
     diags: list[Diagnostic] = []
     with ExitStack() as stack:
         src, found = open_source(path, stack)
         diags.extend(found)
         if src is None:
             return None, diags
+        diags += verify_package(src, security)
         entry, _raw, found = read_yaml_file(src.entry, src.display_entry)
         diags.extend(found)
         if entry is None:
@@ -141,27 +153,32 @@ def _load(path: Path, inputs: Mapping[str, object] | None, types_path: Path | No
         diags.extend(graph.diagnostics)
         if has_errors(diags):
             return None, diags
-        registry = TypeRegistry(version if version in known_profiles() else None)
+        registry = TypeRegistry(VERSION_FOR_VALIDATOR.get(version, version))
         for imported in reversed(graph.files):
             registry.add_file_types(imported.doc.data, imported.namespace_prefix)
         flavours = _flavour_docs(graph)
         structural = check_topology(entry, registry)
+        structural.extend(check_triggers(entry))
         for doc in flavours:
             structural.extend(check_topology(doc, registry))
+            structural.extend(check_triggers(doc))
+        if src.root is not None:
+            structural.extend(check_references(graph.files, src.root, registry, src.display))
         diags.extend(structural)
         values, found = check_inputs(entry, inputs)
         diags.extend(found)
         if has_errors(structural):
             return None, diags
         locator = Locator(entry, flavours)
-        validated: Path = src.entry
-        renames: dict[str, str] = {}
-        if needs_staging(graph):
-            staging_dir = Path(stack.enter_context(
-                tempfile.TemporaryDirectory(prefix="netorch-staged-")))
-            validated, renames = stage(graph, staging_dir)
-        found = parser_bridge.validate(validated, inputs=inputs, locate=locator)
-        diags.extend(_renamed(d, renames) for d in found)
+        lowering = Lowering(registry, VERSION_FOR_VALIDATOR.get(version, version),
+                            [f.doc for f in graph.files if not f.builtin])
+        staged = stage(graph, lowering, lambda: Path(stack.enter_context(
+            tempfile.TemporaryDirectory(prefix="netorch-staged-"))))
+        found = parser_bridge.validate(staged.entry, inputs=inputs, locate=locator)
+        diags.extend(_renamed(d, staged.renames) for d in reviewed(found, lowering))
+        if has_errors(diags):
+            return None, diags
+        diags.extend(sol001_checks.check(registry, entry, flavours, known_vnfds=known_vnfds))
         if has_errors(diags):
             return None, diags
         model = _build(src, entry, flavours, version, values, registry, diags)

@@ -7,8 +7,10 @@
   list of single-key maps);
 * every node, policy and group type is known (§3.8.3 "type" keyname), with the line of the
   template that uses it;
-* every requirement names an existing node template (§3.8.2 requirement assignment ``node``);
-* every policy target and group member exists (§3.8.5, §3.8.6).
+* every requirement names an existing node template (§3.8.2 requirement assignment ``node``)
+  that offers the capability the requirement definition asks for (§3.7.3);
+* every policy target and group member exists (§3.8.5, §3.8.6);
+* no topology keyname (``policies``, ``groups``, ...) sits at the top level of the file.
 
 Each check is one pass over the template.
 """
@@ -18,16 +20,20 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from netorch.model.diagnostics import Diagnostic, error
+from netorch.model.diagnostics import Diagnostic, error, warning
+from netorch.tosca.compat import VERSION_FOR_VALIDATOR
+from netorch.tosca.sol001_checks import SOL001_NODE_KINDS
 from netorch.tosca.type_registry import TypeRegistry, known_profiles
 from netorch.tosca.yaml_doc import YamlDocument
 
 TOSCA_VERSIONS: frozenset[str] = frozenset(
-    {"tosca_simple_yaml_1_0", "tosca_simple_yaml_1_2", "tosca_simple_yaml_1_3"})
+    {"tosca_simple_yaml_1_0", "tosca_simple_yaml_1_1", "tosca_simple_yaml_1_2",
+     "tosca_simple_yaml_1_3"})
 
 
 def supported_versions() -> frozenset[str]:
-    return TOSCA_VERSIONS | known_profiles()
+    """TOSCA Simple Profile 1.0-1.3 and the legacy profiles (with their short spellings)."""
+    return TOSCA_VERSIONS | known_profiles() | frozenset(VERSION_FOR_VALIDATOR)
 
 
 def check_header(doc: YamlDocument) -> tuple[str | None, list[Diagnostic]]:
@@ -130,11 +136,16 @@ class _Checker:
                          "with exactly one requirement name", *rpath)
                 continue
             req_name, value = next(iter(entry.items()))
+            capability: Any = None
             if isinstance(value, dict):
                 target = value.get("node")
                 relationship = value.get("relationship")
+                capability = value.get("capability")
             else:
                 target, relationship = value, None
+            if isinstance(target, str) and target in nodes and isinstance(node_type, str):
+                self.check_target(name, node_type, str(req_name), capability, target,
+                                  nodes[target], rpath)
             if target is not None and not isinstance(target, str):
                 self.err("tosca.invalid_requirements",
                          f"requirement {req_name!r} of node template {name!r} must name its "
@@ -149,6 +160,34 @@ class _Checker:
                 self.err("tosca.unknown_type",
                          f"requirement {req_name!r} of node template {name!r} uses unknown "
                          f"relationship {relationship!r}", *rpath)
+
+    def check_target(self, name: str, node_type: str, req_name: str, capability: Any,
+                     target: str, target_node: Any, rpath: tuple[str | int, ...]) -> None:
+        """The target should offer the capability the requirement asks for (§3.7.3, §3.8.2).
+
+        A warning: the standard's own examples do not always match their normative types
+        (TOSCA 1.2 connects a container's Endpoint requirement to a Network).  SOL001
+        descriptors get the error form (:mod:`netorch.tosca.sol001_checks`).
+        """
+        definition = self.registry.requirement_definition(
+            self.registry.canonical("node_types", node_type) or node_type, req_name)
+        if capability is None:
+            capability = definition.get("capability") if isinstance(definition, dict) else \
+                definition
+        target_type = target_node.get("type") if isinstance(target_node, dict) else None
+        wanted = self.registry.canonical("capability_types", capability)
+        target_canonical = self.registry.canonical("node_types", target_type)
+        source = self.registry.canonical("node_types", node_type)
+        if wanted is None or target_canonical is None or source is None or any(
+                self.registry.is_a("node_types", source, kind) for kind in SOL001_NODE_KINDS):
+            return  # a capability named by its name, an unknown type, or SOL001's own check
+        if not self.registry.offers(target_canonical, wanted):
+            line, col = self.doc.where(*self.prefix, *rpath)
+            self.diags.append(warning(
+                "tosca.requirement_target_mismatch",
+                f"requirement {req_name!r} of node template {name!r} needs a {wanted} "
+                f"capability, which node template {target!r} ({target_type}) does not offer",
+                self.doc.file, line, col))
 
     def check_group(self, name: str, group: Any, nodes: Mapping[str, Any]) -> None:
         where = ("groups", name)
@@ -212,15 +251,37 @@ class _Checker:
                              "nor a group", *ppath, name, "targets")
 
 
+TOPOLOGY_KEYNAMES: frozenset[str] = frozenset(
+    {"node_templates", "relationship_templates", "groups", "policies", "inputs", "outputs",
+     "substitution_mappings", "workflows"})
+"""Keynames of a topology template (§3.9.2), which some tools write at the top level."""
+
+
+def check_misplaced(doc: YamlDocument) -> list[Diagnostic]:
+    """Topology keynames written at the service template's top level (§3.9.3 does not have
+    them there): an error naming where they belong, rather than a bare "unknown field"."""
+    data = doc.data if isinstance(doc.data, dict) else {}
+    diags: list[Diagnostic] = []
+    for key in data:
+        if key in TOPOLOGY_KEYNAMES:
+            line, col = doc.where(key)
+            diags.append(error("tosca.misplaced_section",
+                               f"'{key}' is a keyname of topology_template, not of the service "
+                               "template; move it under topology_template", doc.file, line, col))
+    return diags
+
+
 def check_topology(doc: YamlDocument, registry: TypeRegistry) -> list[Diagnostic]:
     """Structural checks of ``doc``'s topology_template (see module doc)."""
     data = doc.data
     if not isinstance(data, dict):
         return []
+    misplaced = check_misplaced(doc)
     topology = data.get("topology_template")
     if topology is None:
-        return []
+        return misplaced
     checker = _Checker(doc, registry, ("topology_template",))
+    checker.diags.extend(misplaced)
     if not isinstance(topology, dict):
         checker.err("tosca.invalid_section", "'topology_template' must be a map")
         return checker.diags

@@ -12,10 +12,17 @@ Two sources are understood:
   (SOL001 §6.10.x; deltas follow the aspect's ``step_deltas``), ``VduInitialDelta``,
   ``InstantiationLevels`` + ``VduInstantiationLevels``, and each VDU's ``vdu_profile``
   min / max number of instances.
+* ETSI SOL001 NSDs: ``NsScalingAspects`` + ``VnfToLevelMapping`` / ``NsToLevelMapping``
+  (the number of VNF or nested NS instances at each NS scale level of an aspect: level 0 gives
+  the initial count, each step adds the difference to the next level),
+  ``NsInstantiationLevels`` + ``VnfToInstantiationLevelMapping`` /
+  ``NsToInstantiationLevelMapping``, and each VNF's ``vnf_profile`` (nested NS:
+  ``ns_profile``) min / max number of instances.
 """
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -30,6 +37,14 @@ NFV_INITIAL_DELTA = "tosca.policies.nfv.VduInitialDelta"
 NFV_LEVELS = "tosca.policies.nfv.InstantiationLevels"
 NFV_VDU_LEVELS = "tosca.policies.nfv.VduInstantiationLevels"
 VDU_COMPUTE = "tosca.nodes.nfv.Vdu.Compute"
+NS_ASPECTS = "tosca.policies.nfv.NsScalingAspects"
+NS_LEVEL_MAPPINGS = ("tosca.policies.nfv.VnfToLevelMapping",
+                     "tosca.policies.nfv.NsToLevelMapping")
+NS_LEVELS = "tosca.policies.nfv.NsInstantiationLevels"
+NS_INSTANTIATION_MAPPINGS = ("tosca.policies.nfv.VnfToInstantiationLevelMapping",
+                             "tosca.policies.nfv.NsToInstantiationLevelMapping")
+NFV_VNF = "tosca.nodes.nfv.VNF"
+NFV_NS = "tosca.nodes.nfv.NS"
 
 
 @dataclass(slots=True)
@@ -241,6 +256,130 @@ class _Builder:
                 self.info.max_instances[name] = maximum
 
 
+class _NsBuilder:
+    """The NSD half: NS scaling aspects and instantiation levels (see the module doc)."""
+
+    def __init__(self, builder: _Builder) -> None:
+        self.b = builder
+
+    def run(self) -> None:
+        policies = self.b.policies
+        aspect_defs: dict[str, Mapping[str, Any]] = {}
+        for policy in policies:
+            aspects = policy.properties.get("aspects") if policy.is_a(NS_ASPECTS) else None
+            for aspect_id, definition in (aspects.items() if isinstance(aspects, dict)
+                                          else ()):
+                aspect_defs[str(aspect_id)] = definition if isinstance(definition, dict) else {}
+        deltas: dict[str, dict[str, tuple[int, ...]]] = {a: {} for a in aspect_defs}
+        top_level: dict[str, int] = {}
+        for policy in policies:
+            if any(policy.is_a(kind) for kind in NS_LEVEL_MAPPINGS):
+                self.level_mapping(policy, aspect_defs, deltas, top_level)
+        for aspect_id, definition in aspect_defs.items():
+            levels = definition.get("ns_scale_levels")
+            count = len(levels) - 1 if isinstance(levels, dict) and levels else \
+                top_level.get(aspect_id, 0)
+            description = definition.get("description")
+            self.b.info.aspects[aspect_id] = ScalingAspect(
+                name=aspect_id, max_scale_level=max(count, 0), deltas=deltas[aspect_id],
+                description=description if isinstance(description, str) else None)
+        self.levels()
+        self.profiles()
+
+    def level_mapping(self, policy: PolicyDef, aspect_defs: Mapping[str, Any],
+                      deltas: dict[str, dict[str, tuple[int, ...]]],
+                      top_level: dict[str, int]) -> None:
+        aspect_id = policy.properties.get("aspect")
+        counts = policy.properties.get("number_of_instances")
+        if not isinstance(aspect_id, str) or aspect_id not in aspect_defs:
+            self.b.warn("sol001.unknown_aspect",
+                        f"policy {policy.name!r} maps levels of aspect {aspect_id!r}, which no "
+                        "NsScalingAspects policy defines")
+            return
+        by_level = sorted((lvl, n) for lvl, n in (
+            (_int(k), _int(v)) for k, v in (counts.items() if isinstance(counts, dict) else ()))
+            if lvl is not None and n is not None)
+        if not by_level:
+            return
+        steps: list[int] = []
+        for (_lvl, before), (_next, after) in itertools.pairwise(by_level):
+            if after < before:
+                self.b.warn("sol001.decreasing_level_mapping",
+                            f"policy {policy.name!r} has fewer instances at a higher level of "
+                            f"aspect {aspect_id!r}; that step adds none")
+            steps.append(max(after - before, 0))
+        top_level[aspect_id] = max(top_level.get(aspect_id, 0), by_level[-1][0])
+        for target in self.b.targets(policy):
+            self.b.info.initial_instances[target] = by_level[0][1]
+            if steps:
+                deltas[aspect_id][target] = tuple(steps)
+
+    def levels(self) -> None:
+        definitions: dict[str, Any] = {}
+        default_level: str | None = None
+        for policy in self.b.policies:
+            if not policy.is_a(NS_LEVELS):
+                continue
+            for key in ("levels", "ns_levels"):
+                levels = policy.properties.get(key)
+                if isinstance(levels, dict):
+                    definitions.update({str(k): v for k, v in levels.items()})
+            if isinstance(policy.properties.get("default_level"), str):
+                default_level = policy.properties["default_level"]
+        if not definitions:
+            return
+        instances: dict[str, dict[str, int]] = {level: {} for level in definitions}
+        for policy in self.b.policies:
+            if not any(policy.is_a(kind) for kind in NS_INSTANTIATION_MAPPINGS):
+                continue
+            counts = policy.properties.get("number_of_instances")
+            for level_id, value in (counts.items() if isinstance(counts, dict) else ()):
+                count = _int(value)
+                if count is None:
+                    continue
+                if str(level_id) not in instances:
+                    self.b.warn("sol001.unknown_level",
+                                f"policy {policy.name!r} sets instances for NS instantiation "
+                                f"level {level_id!r}, which NsInstantiationLevels does not define")
+                    continue
+                for target in self.b.targets(policy):
+                    instances[str(level_id)][target] = count
+        for level_id, definition in definitions.items():
+            scale_levels: dict[str, int] = {}
+            description = definition.get("description") if isinstance(definition, dict) \
+                else None
+            scale_info = definition.get("scale_info") if isinstance(definition, dict) else None
+            for aspect_id, info in (scale_info.items() if isinstance(scale_info, dict) else ()):
+                level = _int(info.get("scale_level")) if isinstance(info, dict) else None
+                if level is not None:
+                    scale_levels[str(aspect_id)] = level
+            self.b.info.instantiation_levels[level_id] = InstantiationLevel(
+                name=level_id, description=description if isinstance(description, str)
+                else None, instances=instances[level_id], scale_levels=scale_levels)
+        if default_level is None and len(definitions) == 1:
+            default_level = next(iter(definitions))
+        if default_level is not None and default_level not in definitions:
+            self.b.warn("sol001.unknown_level",
+                        f"default NS instantiation level {default_level!r} is not defined")
+            default_level = None
+        self.b.info.default_instantiation_level = default_level
+
+    def profiles(self) -> None:
+        for name, node in self.b.nodes.items():
+            profile = node.properties.get("vnf_profile") if node.is_a(NFV_VNF) else (
+                node.properties.get("ns_profile") if node.is_a(NFV_NS) else None)
+            if not isinstance(profile, dict):
+                continue
+            minimum = _int(profile.get("min_number_of_instances"))
+            maximum = _int(profile.get("max_number_of_instances"))
+            if minimum is not None:
+                self.b.info.min_instances[name] = minimum
+                if minimum >= 1:
+                    self.b.info.initial_instances.setdefault(name, minimum)
+            if maximum is not None:
+                self.b.info.max_instances[name] = maximum
+
+
 def scaling_info(nodes: Mapping[str, NodeTemplate], policies: Sequence[PolicyDef],
                  group_members: Mapping[str, Sequence[str]],
                  report: Callable[[Diagnostic], None]) -> ScalingInfo:
@@ -251,4 +390,5 @@ def scaling_info(nodes: Mapping[str, NodeTemplate], policies: Sequence[PolicyDef
         if policy.is_a(TOSCA_SCALING) and not policy.type.startswith("tosca.policies.nfv."):
             builder.tosca_scaling_policy(policy)
     builder.nfv()
+    _NsBuilder(builder).run()
     return builder.info

@@ -1,10 +1,16 @@
 """YAML reading with source positions (YAML 1.1 as used by TOSCA Simple Profile YAML 1.3 §3.1).
 
-The document is composed once (``yaml.compose`` semantics, with the libyaml composer when it is
-available), checked, then constructed.  The checks are the ones PyYAML does not do on its own:
+The document is composed once, checked, then constructed.  Composition is netorch's own
+(iterative, over the libyaml event stream when it is available) so that the guards PyYAML lacks
+run *while* the node graph is built, before anything can grow:
 
-* duplicate mapping keys (YAML 1.2 §3.2.1.3 forbids them; PyYAML silently keeps the last one);
-* alias expansion bombs and recursive aliases, which would make every later walk explode.
+* alias expansion bombs ("billion laughs"): every alias adds the size of the subtree it repeats
+  to a running count, refused beyond :attr:`YamlLimits.max_alias_nodes` (``yaml.alias_bomb``);
+  an alias to a node that is still open is a recursive alias (``yaml.recursive_alias``);
+* nesting depth beyond :attr:`YamlLimits.max_depth` (``yaml.too_deep``): the libyaml composer
+  recurses in C and would crash the process on ``[[[[...``;
+* duplicate mapping keys (YAML 1.2 §3.2.1.3 forbids them; PyYAML silently keeps the last one),
+  reported at the second occurrence (``yaml.duplicate_key``).
 
 Timestamps are *not* converted to ``datetime``: TOSCA values are JSON-like, and a service model
 must serialize to JSON and back unchanged.
@@ -13,7 +19,6 @@ must serialize to JSON and back unchanged.
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,25 +26,26 @@ from typing import Any
 import yaml
 
 from netorch.model.diagnostics import Diagnostic, error
-
-MAX_EXPANDED_NODES = 5_000_000
-"""Upper bound on YAML nodes after alias expansion (a "billion laughs" guard)."""
+from netorch.tosca.sol004.limits import YamlLimits, read_limited
 
 POSITION_DEPTH = 8
 """How deep key positions are recorded (enough for
 ``topology_template.node_templates.<n>.properties.<p>.<x>``)."""
 
-_TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
+_UNCONVERTED_TAGS = frozenset({"tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:value"})
+"""Implicit YAML 1.1 types kept as strings: timestamps (see the module docstring) and the
+``=`` "value key" (which PyYAML resolves but cannot construct)."""
 
 Path_ = tuple[str | int, ...]
 
 
 @functools.cache
 def _loader_class() -> type[Any]:
-    """A safe loader (libyaml-based when available) that keeps timestamps as strings."""
+    """A safe loader (libyaml-based when available) that keeps timestamps and ``=`` as
+    strings."""
     base: type[Any] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     resolvers = {
-        first: [(tag, regexp) for tag, regexp in entries if tag != _TIMESTAMP_TAG]
+        first: [(tag, regexp) for tag, regexp in entries if tag not in _UNCONVERTED_TAGS]
         for first, entries in base.yaml_implicit_resolvers.items()
     }
     return type("NetorchYamlLoader", (base,), {"yaml_implicit_resolvers": resolvers})
@@ -62,48 +68,6 @@ class YamlDocument:
     def where(self, *path: str | int) -> tuple[int | None, int | None]:
         pos = self.positions.get(tuple(path))
         return (pos[0], pos[1]) if pos else (None, None)
-
-
-def _children(node: yaml.Node) -> Iterator[yaml.Node]:
-    if isinstance(node, yaml.MappingNode):
-        for key, value in node.value:
-            yield key
-            yield value
-    elif isinstance(node, yaml.SequenceNode):
-        yield from node.value
-
-
-def _expanded_size_ok(root: yaml.Node, limit: int) -> tuple[str, str] | None:
-    """None when the node graph is acyclic and expands to at most ``limit`` nodes, else
-    ``(code, reason)``.
-
-    Linear in the number of distinct nodes: sizes are memoized per node object.
-    """
-    sizes: dict[int, int] = {}
-    open_nodes: set[int] = set()
-    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
-    while stack:
-        node, finished = stack.pop()
-        nid = id(node)
-        if finished:
-            open_nodes.discard(nid)
-            total = 1 + sum(sizes[id(child)] for child in _children(node))
-            if total > limit:
-                return ("yaml.too_large",
-                        f"the document expands to more than {limit} nodes through aliases")
-            sizes[nid] = total
-            continue
-        if nid in sizes:
-            continue
-        open_nodes.add(nid)
-        stack.append((node, True))
-        for child in _children(node):
-            cid = id(child)
-            if cid in open_nodes:
-                return "yaml.recursive_alias", "the document contains a recursive alias"
-            if cid not in sizes:
-                stack.append((child, False))
-    return None
 
 
 def _scan(root: yaml.Node, file: str, positions: dict[Path_, tuple[int, int]]
@@ -155,23 +119,138 @@ def _mark_diag(code: str, exc: yaml.MarkedYAMLError, file: str) -> Diagnostic:
     return error(code, message, file, mark.line + 1, mark.column + 1)
 
 
-def parse_yaml(text: str, file: str) -> tuple[YamlDocument | None, list[Diagnostic]]:
-    """Parse one YAML document; never raises for bad input."""
+class _Refused(Exception):
+    """A composition guard tripped; carries the diagnostic."""
+
+    def __init__(self, diagnostic: Diagnostic) -> None:
+        super().__init__(diagnostic.message)
+        self.diagnostic = diagnostic
+
+
+def _at(code: str, message: str, file: str, mark: Any) -> Diagnostic:
+    if mark is None:
+        return error(code, message, file)
+    return error(code, message, file, mark.line + 1, mark.column + 1)
+
+
+@dataclass(slots=True)
+class _Frame:
+    node: yaml.MappingNode | yaml.SequenceNode
+    anchor: str | None
+    size: int = 1
+    items: list[yaml.Node] = field(default_factory=list)
+
+
+def _compose(loader: Any, file: str, limits: YamlLimits) -> yaml.Node | None:
+    """The single document of the stream as a node graph (``yaml.compose`` semantics).
+
+    Raises :class:`_Refused` when a guard trips and ``yaml.YAMLError`` for bad syntax.  Sizes
+    count nodes after alias expansion; only the anchored nodes' sizes are kept.
+    """
+    get_event = loader.get_event
+    resolve = loader.resolve
+    event = get_event()
+    if not isinstance(event, yaml.StreamStartEvent):  # pragma: no cover - parser contract
+        raise yaml.YAMLError("expected the start of a YAML stream")
+    event = get_event()
+    if isinstance(event, yaml.StreamEndEvent):
+        return None
+    anchors: dict[str, tuple[yaml.Node, int]] = {}
+    open_anchors: set[str] = set()
+    stack: list[_Frame] = []
+    alias_nodes = 0
+    root: yaml.Node | None = None
+    while root is None:
+        event = get_event()
+        kind = type(event)
+        node: yaml.Node
+        if kind is yaml.ScalarEvent:
+            tag = event.tag
+            if tag is None or tag == "!":
+                tag = resolve(yaml.ScalarNode, event.value, event.implicit)
+            node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark,
+                                   style=event.style)
+            size = 1
+            if event.anchor is not None:
+                anchors[event.anchor] = (node, 1)
+        elif kind is yaml.AliasEvent:
+            name = event.anchor
+            if name in open_anchors:
+                raise _Refused(_at("yaml.recursive_alias",
+                                   f"alias *{name} refers to a node that contains it "
+                                   "(recursive alias)", file, event.start_mark))
+            if name not in anchors:
+                raise _Refused(_at("yaml.syntax", f"found undefined alias *{name}", file,
+                                   event.start_mark))
+            node, size = anchors[name]
+            alias_nodes += size
+            if alias_nodes > limits.max_alias_nodes:
+                raise _Refused(_at("yaml.alias_bomb",
+                                   f"aliases expand the document by more than "
+                                   f"{limits.max_alias_nodes} nodes (alias *{name}); refusing "
+                                   "an alias expansion bomb", file, event.start_mark))
+        elif kind is yaml.SequenceStartEvent or kind is yaml.MappingStartEvent:
+            if len(stack) >= limits.max_depth:
+                raise _Refused(_at("yaml.too_deep",
+                                   f"the document nests collections more than "
+                                   f"{limits.max_depth} levels deep", file, event.start_mark))
+            is_seq = kind is yaml.SequenceStartEvent
+            node_class = yaml.SequenceNode if is_seq else yaml.MappingNode
+            tag = event.tag
+            if tag is None or tag == "!":
+                tag = resolve(node_class, None, event.implicit)
+            collection = node_class(tag, [], event.start_mark, None,
+                                    flow_style=event.flow_style)
+            if event.anchor is not None:
+                open_anchors.add(event.anchor)
+            stack.append(_Frame(collection, event.anchor))
+            continue
+        elif kind is yaml.SequenceEndEvent or kind is yaml.MappingEndEvent:
+            frame = stack.pop()
+            node = frame.node
+            node.end_mark = event.end_mark
+            items = frame.items
+            node.value = list(zip(items[0::2], items[1::2], strict=True)) \
+                if isinstance(node, yaml.MappingNode) else items
+            size = frame.size
+            if frame.anchor is not None:
+                open_anchors.discard(frame.anchor)
+                anchors[frame.anchor] = (node, size)
+        else:  # pragma: no cover - the parser never produces anything else here
+            raise yaml.YAMLError(f"unexpected {kind.__name__}")
+        if stack:
+            parent = stack[-1]
+            parent.items.append(node)
+            parent.size += size
+        else:
+            root = node
+    get_event()  # DocumentEndEvent
+    event = get_event()
+    if not isinstance(event, yaml.StreamEndEvent):
+        raise _Refused(_at("yaml.syntax", "expected a single document in the stream, "
+                           "found another document", file, event.start_mark))
+    return root
+
+
+def parse_yaml(text: str, file: str, limits: YamlLimits | None = None
+               ) -> tuple[YamlDocument | None, list[Diagnostic]]:
+    """Parse one YAML document; never raises for bad input.
+
+    ``limits`` default to :meth:`YamlLimits.from_env`.
+    """
+    limits = limits or YamlLimits.from_env()
     loader = _loader_class()(text)
     try:
         try:
-            root = loader.get_single_node()
+            root = _compose(loader, file, limits)
+        except _Refused as refused:
+            return None, [refused.diagnostic]
         except yaml.MarkedYAMLError as exc:
             return None, [_mark_diag("yaml.syntax", exc, file)]
         except yaml.YAMLError as exc:
             return None, [error("yaml.syntax", str(exc), file)]
-        except RecursionError:
-            return None, [error("yaml.too_deep", "the YAML document is nested too deeply", file)]
         if root is None:
             return YamlDocument(file, None), []
-        problem = _expanded_size_ok(root, MAX_EXPANDED_NODES)
-        if problem is not None:
-            return None, [error(problem[0], problem[1], file)]
         positions: dict[Path_, tuple[int, int]] = {}
         diags = _scan(root, file, positions)
         if diags:
@@ -203,16 +282,24 @@ def decode_yaml_bytes(raw: bytes, file: str) -> tuple[str | None, list[Diagnosti
                             f"the file is not valid UTF-8 text (byte {exc.start})", file)]
 
 
-def read_yaml_file(path: Path, file: str) -> tuple[YamlDocument | None, bytes | None,
-                                                   list[Diagnostic]]:
-    """Read and parse ``path``; returns the document, the raw bytes and the diagnostics."""
+def read_yaml_file(path: Path, file: str, limits: YamlLimits | None = None
+                   ) -> tuple[YamlDocument | None, bytes | None, list[Diagnostic]]:
+    """Read and parse ``path``; returns the document, the raw bytes and the diagnostics.
+
+    A file larger than :attr:`YamlLimits.max_bytes` is refused (``yaml.too_large``) before it
+    is read.
+    """
+    limits = limits or YamlLimits.from_env()
     try:
-        raw = path.read_bytes()
+        raw = read_limited(path, limits.max_bytes)
     except OSError as exc:
         return None, None, [error("source.unreadable", f"cannot read the file: {exc.strerror}",
                                   file)]
+    if raw is None:
+        return None, None, [error("yaml.too_large",
+                                  f"the file is larger than {limits.max_bytes} bytes", file)]
     text, diags = decode_yaml_bytes(raw, file)
     if text is None:
         return None, raw, diags
-    doc, diags = parse_yaml(text, file)
+    doc, diags = parse_yaml(text, file, limits)
     return doc, raw, diags
