@@ -62,6 +62,8 @@ class Rejection:
     fragment: str
     severity: Severity = Severity.ERROR
     reason: str = ""
+    at: str | None = None
+    """``<file name>:<line>`` where the diagnostic must point, when it matters."""
 
 
 _TP = "tosca-parser:tosca-parser/data/"
@@ -90,7 +92,7 @@ REJECTIONS: dict[str, Rejection] = {
     f"{_TP}datatypes/test_custom_datatypes_value_error.yaml":
         Rejection("tosca.invalid_value", "is not a map"),
     f"{_TP}policies/test_policies_without_required_property.yaml":
-        Rejection("yaml.duplicate_key", "'type'", reason=(
+        Rejection("yaml.duplicate_key", "'type'", at="tacker_nfv_defs.yaml:261", reason=(
             "its import tacker_nfv_defs.yaml repeats the key 'type' (line 261), which rejects "
             "the template before its policies are looked at")),
     f"{_TP}topology_template/validate/test_substitution_mappings_error_property_type.yaml":
@@ -120,7 +122,7 @@ REJECTIONS: dict[str, Rejection] = {
         Rejection("tosca.missing_field", '"VDU1"'),
     # -- YAML -----------------------------------------------------------------------------------
     f"{_CN}tests/yaml_parsing/duplicate_map_key.yaml":
-        Rejection("yaml.duplicate_key", "'description'"),
+        Rejection("yaml.duplicate_key", "'description'", at="duplicate_map_key.yaml:5"),
     f"{_CN}tests/yaml_parsing/incorrect_indentation_in_mapping.yaml":
         Rejection("yaml.syntax", "expected key"),
     f"{_CN}tests/syntax_checking-1.3.yaml": Rejection("tosca.missing_field", "'policy1'"),
@@ -166,7 +168,7 @@ RECLASSIFIED: dict[str, Rejection] = {
             "upstream only checks the CSAR's structure; the VNF type it uses is defined "
             "nowhere")),
     f"{_HT}autoscaling/tosca_autoscaling.yaml":
-        Rejection("yaml.duplicate_key", "'type'", reason=(
+        Rejection("yaml.duplicate_key", "'type'", at="tacker_nfv_defs.yaml:261", reason=(
             "its import ../nfv/tacker_nfv_defs.yaml repeats a key (line 261); the corpus "
             "README: a duplicate mapping key makes a file invalid")),
     f"{_TK}unit-etsi_nfv/tosca_vnfd_affinity.yaml":
@@ -177,7 +179,8 @@ RECLASSIFIED: dict[str, Rejection] = {
             "requirements name node templates that do not exist (public, "
             "VNF_middle_forward_3, extvl); it also has policies outside topology_template")),
     f"{_MANO}etsi-mano-package-parser/demo/vnf-storage":
-        Rejection("yaml.duplicate_key", "'associated_layer_protocol'", reason=(
+        Rejection("yaml.duplicate_key", "'associated_layer_protocol'",
+                  at="tosca_ubi_small.yaml:176", reason=(
             "the corpus README: a duplicate mapping key makes a file invalid")),
     f"{_MANO}etsi-mano-package-parser/demo/conn-vnf":
         Rejection("tosca.missing_requirement_target", "'public'", reason=(
@@ -256,7 +259,9 @@ def _describe(diags: list[Diagnostic]) -> str:
 
 def _named(diags: list[Diagnostic], expected: Rejection) -> bool:
     return any(d.code == expected.code and expected.fragment in d.message
-               and d.severity is expected.severity for d in diags)
+               and d.severity is expected.severity
+               and (expected.at is None or f"{Path(d.file or '').name}:{d.line}" == expected.at)
+               for d in diags)
 
 
 def _load(entry: dict[str, Any], serve: Callable[[Path, dict[str, str]], None]
@@ -300,8 +305,9 @@ def _judge(entry: dict[str, Any], diags: list[Diagnostic]) -> tuple[str, str]:
     if not has_errors(diags):
         return "FAILED", "the entry was accepted:\n" + _describe(diags)
     if not _named(diags, expected):
+        where = f" at {expected.at}" if expected.at else ""
         return "FAILED", (f"no {expected.severity.value} {expected.code} mentioning "
-                          f"{expected.fragment!r}:\n" + _describe(diags))
+                          f"{expected.fragment!r}{where}:\n" + _describe(diags))
     if kind == "valid":
         return "rejected (reclassified)", expected.reason
     return "rejected as expected", ""

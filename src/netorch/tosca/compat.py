@@ -3,10 +3,10 @@
 tosca-parser 2.x implements the TOSCA Simple Profile 1.0 with parts of 1.2 and 1.3.  netorch
 gives it a staged copy of the template (:mod:`netorch.tosca.staging`) in which each valid
 TOSCA 1.1-1.3 construct it mishandles is rewritten to an equivalent it handles.  The model is
-always built from the user's own files, never from the staged copy, and no rewrite removes
-anything the validator would have found wrong; each one is listed here with the clause it keeps:
+always built from the user's own files, never from the staged copy.  Each rewrite either keeps
+the meaning or hands the check it would defeat to netorch; each is listed with its clause:
 
-1. ``tosca_simple_yaml_1_1`` is read as 1.0 (1.1 added no construct tosca-parser rejects), the
+1. ``tosca_simple_yaml_1_1`` is validated as 1.0, the nearest version tosca-parser knows; the
    NFV profile's short version ``tosca_simple_profile_for_nfv_1_0`` as ``..._1_0_0``; the 1.3
    service-template ``namespace`` keyname (§3.9.3.1) is dropped.
 2. Qualified type names (§3.2.4, §3.6.8.1): ``tosca:Compute`` becomes ``tosca.nodes.Compute``;
@@ -17,7 +17,10 @@ anything the validator would have found wrong; each one is listed here with the 
    types get a private staged name because tosca-parser refuses theirs outright.
 4. A type without ``derived_from`` (§3.7.1: the keyname is optional) derives from its
    section's root type; a capability definition in its short notation (§3.7.2.2) is written
-   out; a refined property or capability definition gets the ``type`` its parent gives it.
+   out; a refined property or capability definition gets the ``type`` its parent gives it; a
+   data type derived from a primitive type gets it as its ``type`` (the validator's spelling);
+   an ``in_range`` constraint on a ``range`` property, which crashes the validator, is checked
+   by netorch instead (:func:`netorch.tosca.precheck.check_range_properties`).
 5. A requirement definition with a relationship but no ``node`` (§3.7.3) names a node type that
    offers the capability (tosca-parser crashes looking one up otherwise).
 6. A relationship assignment without ``type`` (§3.8.2) gets the one of its requirement
@@ -33,7 +36,7 @@ anything the validator would have found wrong; each one is listed here with the 
 10. Imports are flattened: the staged entry imports every file of the graph once, so circular
     imports (§3.6.8 allows them) never recurse.
 
-And the validator findings that are not TOSCA errors (:meth:`Lowering.is_false_positive`):
+And the validator findings that are not TOSCA errors (:meth:`Lowering.review`):
 
 a. a missing requirement (occurrences) when the requirement is deliberately left open: it is
    mapped by the topology's ``substitution_mappings`` (§2.10, §3.8.13), or the node is the
@@ -48,7 +51,7 @@ d. ``valid_values`` of a list-typed property compared element by element: the co
 e. a property ``status`` of ``deprecated`` or ``unsupported`` (§3.6.10 allows all four);
 f. a required field of a data value that has a default, when the default is false, 0 or empty
    (the validator applies only truthy defaults);
-g. an integer given for a ``float`` (§3.2.x primitive types: a float holds any real number;
+g. an integer given for a ``float`` (§3.3.1 primitive types: a float holds any real number;
    YAML merely spells the integral ones without a fraction).
 """
 
@@ -56,7 +59,7 @@ from __future__ import annotations
 
 import ast
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -75,6 +78,12 @@ STAGED_NAMES: Mapping[str, str] = {
 }
 """Normative 1.2 names tosca-parser rejects as 'not supported', and what it is shown instead."""
 
+
+PRIMITIVE_TYPES = frozenset(
+    {"string", "integer", "float", "boolean", "timestamp", "null", "version", "range", "list",
+     "map", "scalar-unit.size", "scalar-unit.time", "scalar-unit.frequency",
+     "scalar-unit.bitrate"})
+"""TOSCA 1.3 §3.3 primitive and collection types a data type may derive from."""
 
 _TYPE_KEYS = frozenset({"type", "derived_from", "node", "entry_schema", "valid_source_types",
                         "valid_target_types", "members", "targets", "capability",
@@ -107,7 +116,7 @@ class Lowering:
 
     registry: TypeRegistry
     version: str
-    docs: Iterable[YamlDocument]
+    docs: Sequence[YamlDocument]
     open_requirements: set[tuple[str, str]] = field(default_factory=set)
     open_nodes: set[str] = field(default_factory=set)
     template_names: set[str] = field(default_factory=set)
@@ -294,11 +303,25 @@ class Lowering:
                     str(name) != root and self.staged_type(str(name)) != root:
                 definition["derived_from"] = root
             self._inherit_types(section, str(name), definition)
+            _drop_range_in_range(definition)
+            if section == "data_types":
+                self._lower_primitive_data_type(str(name), definition)
             if section == "node_types":
                 self._lower_requirement_definitions(definition.get("requirements"))
             if section == "policy_types":
                 _drop_tosca_1_3_triggers(definition)
         _lower_tokens(defs)
+
+    def _lower_primitive_data_type(self, name: str, definition: dict[str, Any]) -> None:
+        """A data type derived (directly or not) from a primitive type (§3.7.6, e.g.
+        ``derived_from: string`` with constraints) is written the way the validator reads
+        such types: derived from the root data type, with the primitive as its ``type``."""
+        chain = self.registry.chain("data_types", name)
+        last = self.registry.definition("data_types", chain[-1]) if chain else None
+        base = last.get("derived_from") if last is not None else None
+        if isinstance(base, str) and base in PRIMITIVE_TYPES:
+            definition["derived_from"] = "tosca.datatypes.Root"
+            definition.setdefault("type", base)
 
     def _inherit_types(self, section: str, name: str, definition: dict[str, Any]) -> None:
         """A refined property or capability definition may leave out the ``type`` its parent
@@ -393,6 +416,20 @@ class Lowering:
             declared = declared.get("type")
         found = self.registry.canonical("relationship_types", declared)
         return self.staged_type(found) if found else "tosca.relationships.DependsOn"
+
+
+def _drop_range_in_range(definition: dict[str, Any]) -> None:
+    """An ``in_range`` constraint on a ``range``-typed property makes the validator compare a
+    list with a number and crash; the staged copy leaves it to
+    :func:`netorch.tosca.precheck.check_range_properties`."""
+    props = definition.get("properties")
+    for pdef in (props.values() if isinstance(props, dict) else ()):
+        if not isinstance(pdef, dict) or pdef.get("type") != "range":
+            continue
+        constraints = pdef.get("constraints")
+        if isinstance(constraints, list):
+            pdef["constraints"] = [c for c in constraints
+                                   if not (isinstance(c, dict) and "in_range" in c)]
 
 
 _ACTIVITIES = frozenset({"delegate", "set_state", "call_operation", "inline"})

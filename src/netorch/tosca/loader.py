@@ -2,13 +2,20 @@
 
 The stages, each of which reports every problem it finds:
 
-1. locate the entry definitions (:mod:`netorch.tosca.csar`; TOSCA 1.3 §4.2, SOL004 §4.1);
+1. locate the entry definitions (:mod:`netorch.tosca.csar`; TOSCA 1.3 §4.2, SOL004 §4.1) and
+   verify the package (:mod:`netorch.tosca.sol004`);
 2. read it keeping source positions (:mod:`netorch.tosca.yaml_doc`);
-3. check the header and resolve every import locally (:mod:`netorch.tosca.imports`);
-4. cheap structural checks (:mod:`netorch.tosca.precheck`) and the given inputs against the
-   declared ones (TOSCA 1.3 §3.6.14);
-5. validation by tosca-parser (:mod:`netorch.tosca.parser_bridge`);
-6. mapping onto the model (:mod:`netorch.tosca.builder`).
+3. check the header and resolve every import locally (:mod:`netorch.tosca.imports`): the
+   package, the local SOL001 type library, netorch's own types, the network only if allowed;
+4. cheap structural checks (:mod:`netorch.tosca.precheck`), 1.3 triggers
+   (:mod:`netorch.tosca.compat`), files the package refers to
+   (:mod:`netorch.tosca.references`), and the given inputs against the declared ones
+   (TOSCA 1.3 §3.6.14);
+5. validation by tosca-parser (:mod:`netorch.tosca.parser_bridge`) of a staged copy lowered
+   to what it handles (:mod:`netorch.tosca.staging`, :mod:`netorch.tosca.compat`), its
+   findings reviewed for what is not a TOSCA error;
+6. the SOL001 semantic checks an NFVO makes (:mod:`netorch.tosca.sol001_checks`);
+7. mapping onto the model (:mod:`netorch.tosca.builder`, :mod:`netorch.tosca.scaling`).
 
 ``load`` never raises: anything unexpected becomes an ``internal.error`` diagnostic (the
 traceback is logged at DEBUG).  The model is None whenever an error was reported.
@@ -34,7 +41,12 @@ from netorch.tosca.constraints import violations
 from netorch.tosca.csar import Source, open_source
 from netorch.tosca.imports import TYPES_PATH_ENV, ImportGraph, resolve_imports
 from netorch.tosca.locate import Locator
-from netorch.tosca.precheck import check_header, check_topology
+from netorch.tosca.precheck import (
+    check_definitions,
+    check_header,
+    check_range_properties,
+    check_topology,
+)
 from netorch.tosca.references import check_references
 from netorch.tosca.sol004.policy import PackagePolicy
 from netorch.tosca.sol004.verify import verify_package
@@ -157,11 +169,14 @@ def _load(path: Path, inputs: Mapping[str, object] | None, types_path: Path | No
         for imported in reversed(graph.files):
             registry.add_file_types(imported.doc.data, imported.namespace_prefix)
         flavours = _flavour_docs(graph)
-        structural = check_topology(entry, registry)
-        structural.extend(check_triggers(entry))
-        for doc in flavours:
+        structural: list[Diagnostic] = []
+        for imported in graph.files:
+            if not imported.builtin:
+                structural.extend(check_definitions(imported.doc))
+        for doc in (entry, *flavours):
             structural.extend(check_topology(doc, registry))
             structural.extend(check_triggers(doc))
+            structural.extend(check_range_properties(doc, registry))
         if src.root is not None:
             structural.extend(check_references(graph.files, src.root, registry, src.display))
         diags.extend(structural)
@@ -188,7 +203,7 @@ def _load(path: Path, inputs: Mapping[str, object] | None, types_path: Path | No
 
 
 def _renamed(diag: Diagnostic, renames: Mapping[str, str]) -> Diagnostic:
-    """Show the user's file names instead of the staged copies' in a validator message."""
+    """Show the user's file and type names instead of the staged copy's in a message."""
     message = diag.message
     for staged, shown in renames.items():
         message = message.replace(staged, shown)

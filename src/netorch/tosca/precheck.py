@@ -10,6 +10,7 @@
 * every requirement names an existing node template (§3.8.2 requirement assignment ``node``)
   that offers the capability the requirement definition asks for (§3.7.3);
 * every policy target and group member exists (§3.8.5, §3.8.6);
+* the type sections of every file are maps of type definitions (§3.9.3);
 * no topology keyname (``policies``, ``groups``, ...) sits at the top level of the file.
 
 Each check is one pass over the template.
@@ -23,7 +24,7 @@ from typing import Any
 from netorch.model.diagnostics import Diagnostic, error, warning
 from netorch.tosca.compat import VERSION_FOR_VALIDATOR
 from netorch.tosca.sol001_checks import SOL001_NODE_KINDS
-from netorch.tosca.type_registry import TypeRegistry, known_profiles
+from netorch.tosca.type_registry import SECTIONS, TypeRegistry, known_profiles
 from netorch.tosca.yaml_doc import YamlDocument
 
 TOSCA_VERSIONS: frozenset[str] = frozenset(
@@ -93,6 +94,14 @@ class _Checker:
                 if not isinstance(definition, dict):
                     self.err("tosca.invalid_section",
                              f"{key[:-1]} {name!r} must be a map", key, name)
+                elif key == "inputs" and not isinstance(definition.get("type"), str):
+                    # an input is a parameter definition with a type (§3.6.14)
+                    self.err("tosca.missing_field", f"input {name!r} has no 'type'",
+                             key, name)
+        mapping = self.section(topology, "substitution_mappings", dict)
+        if "substitution_mappings" in topology and isinstance(topology[
+                "substitution_mappings"], dict):
+            self.check_mapping(mapping)
         relationship_templates = self.section(topology, "relationship_templates", dict)
         for name, node in nodes.items():
             self.check_node(str(name), node, nodes, relationship_templates)
@@ -120,6 +129,7 @@ class _Checker:
             if node.get(key) is not None and not isinstance(node.get(key), dict):
                 self.err("tosca.invalid_section",
                          f"'{key}' of node template {name!r} must be a map", *where, key)
+        self.check_assignments(name, node, where)
         requirements = node.get("requirements")
         if requirements is None:
             return
@@ -160,6 +170,54 @@ class _Checker:
                 self.err("tosca.unknown_type",
                          f"requirement {req_name!r} of node template {name!r} uses unknown "
                          f"relationship {relationship!r}", *rpath)
+
+    def check_mapping(self, mapping: Mapping[str, Any]) -> None:
+        """Substitution mappings name the node type they substitute (§3.8.13)."""
+        node_type = mapping.get("node_type")
+        if not isinstance(node_type, str):
+            self.err("tosca.missing_field", "substitution_mappings has no 'node_type'",
+                     "substitution_mappings")
+        elif self.registry.canonical("node_types", node_type) is None:
+            self.err("tosca.unknown_type", f"substitution_mappings substitutes unknown node "
+                     f"type {node_type!r}", "substitution_mappings", "node_type")
+        for key in ("properties", "capabilities", "requirements", "attributes", "interfaces"):
+            if mapping.get(key) is not None and not isinstance(mapping.get(key), dict):
+                self.err("tosca.invalid_section", f"'{key}' of substitution_mappings must be a "
+                         "map", "substitution_mappings", key)
+
+    def check_assignments(self, name: str, node: Mapping[str, Any],
+                          where: tuple[str, ...]) -> None:
+        """Capability, artifact and interface assignments have the shapes of §3.8.3 (the
+        validator crashes on others)."""
+        capabilities = node.get("capabilities")
+        for cap, value in (capabilities.items() if isinstance(capabilities, dict) else ()):
+            if value is not None and not isinstance(value, dict):
+                self.err("tosca.invalid_section", f"capability {cap!r} of node template "
+                         f"{name!r} must be a map", *where, "capabilities", cap)
+            elif isinstance(value, dict):
+                for key in ("properties", "attributes"):
+                    if value.get(key) is not None and not isinstance(value.get(key), dict):
+                        self.err("tosca.invalid_section", f"'{key}' of capability {cap!r} of "
+                                 f"node template {name!r} must be a map",
+                                 *where, "capabilities", cap)
+        artifacts = node.get("artifacts")
+        for art, value in (artifacts.items() if isinstance(artifacts, dict) else ()):
+            if not isinstance(value, str | dict):
+                self.err("tosca.invalid_section", f"artifact {art!r} of node template {name!r} "
+                         "must be a file name or a map", *where, "artifacts", art)
+        interfaces = node.get("interfaces")
+        node_type = self.registry.canonical("node_types", node.get("type"))
+        declared = self.registry.interface_definitions(node_type) if node_type else {}
+        for iname, interface in (interfaces.items() if isinstance(interfaces, dict) else ()):
+            problem = _interface_problem(interface)
+            if problem is not None:
+                self.err("tosca.invalid_section", f"interface {iname!r} of node template "
+                         f"{name!r}: {problem}", *where, "interfaces", iname)
+            elif node_type is not None and iname not in declared:
+                known = ", ".join(sorted(map(str, declared))) or "none"
+                self.err("tosca.unknown_interface", f"node template {name!r} assigns interface "
+                         f"{iname!r}, which its type {node_type} does not define (it defines "
+                         f"{known})", *where, "interfaces", iname)
 
     def check_target(self, name: str, node_type: str, req_name: str, capability: Any,
                      target: str, target_node: Any, rpath: tuple[str | int, ...]) -> None:
@@ -251,6 +309,60 @@ class _Checker:
                              "nor a group", *ppath, name, "targets")
 
 
+_INTERFACE_KEYS = frozenset({"type", "description", "metadata"})
+
+
+def _interface_problem(interface: Any) -> str | None:
+    """Why an interface assignment (§3.6.21) is malformed, or None."""
+    if not isinstance(interface, dict):
+        return "it must be a map"
+    for key in ("inputs", "operations", "notifications"):
+        if interface.get(key) is not None and not isinstance(interface.get(key), dict):
+            return f"'{key}' must be a map"
+    nested = interface.get("operations")
+    operations = nested if isinstance(nested, dict) else {
+        k: v for k, v in interface.items()
+        if k not in _INTERFACE_KEYS and k not in ("inputs", "operations", "notifications")}
+    for op, value in operations.items():
+        if not isinstance(value, str | dict | list):
+            return f"operation {op!r} must be an implementation or a map"
+        if isinstance(value, dict):
+            implementation = value.get("implementation")
+            if implementation is not None and not isinstance(implementation, str | dict):
+                return f"the implementation of operation {op!r} must be a file or a map"
+            if value.get("inputs") is not None and not isinstance(value.get("inputs"), dict):
+                return f"the inputs of operation {op!r} must be a map"
+    return None
+
+
+_MAP_SECTIONS: tuple[str, ...] = (*SECTIONS, "repositories", "metadata", "dsl_definitions")
+
+
+def check_definitions(doc: YamlDocument) -> list[Diagnostic]:
+    """The type sections of a file (§3.9.3: ``node_types`` ... ``policy_types``, and
+    ``repositories``, ``metadata``) are maps, and each type definition is a map."""
+    data = doc.data if isinstance(doc.data, dict) else {}
+    diags: list[Diagnostic] = []
+    for key in _MAP_SECTIONS:
+        section = data.get(key)
+        if section is None:
+            continue
+        if not isinstance(section, dict):
+            line, col = doc.where(key)
+            diags.append(error("tosca.invalid_section", f"'{key}' must be a map", doc.file,
+                               line, col))
+            continue
+        if key not in SECTIONS:
+            continue
+        for name, definition in section.items():
+            if not isinstance(definition, dict):
+                line, col = doc.where(key, name)
+                diags.append(error("tosca.invalid_section",
+                                   f"the definition of {name!r} in '{key}' must be a map",
+                                   doc.file, line, col))
+    return diags
+
+
 TOPOLOGY_KEYNAMES: frozenset[str] = frozenset(
     {"node_templates", "relationship_templates", "groups", "policies", "inputs", "outputs",
      "substitution_mappings", "workflows"})
@@ -286,3 +398,70 @@ def check_topology(doc: YamlDocument, registry: TypeRegistry) -> list[Diagnostic
         checker.err("tosca.invalid_section", "'topology_template' must be a map")
         return checker.diags
     return checker.check(topology)
+
+
+def _bound(value: Any) -> float | None:
+    if value == "UNBOUNDED":
+        return float("inf")
+    if isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    return None
+
+
+def _range_problem(value: Any, constraints: Any) -> str | None:
+    """Why ``value`` is not a valid range for ``constraints`` (TOSCA 1.3 §3.3.3 range:
+    ``[lower, upper]`` integers, ``upper`` possibly ``UNBOUNDED``, lower <= upper; an
+    ``in_range`` constraint holds both ends), or None."""
+    if not isinstance(value, list) or len(value) != 2:
+        return "is not a range [lower, upper]"
+    lower, upper = _bound(value[0]), _bound(value[1])
+    if lower is None or upper is None or value[0] == "UNBOUNDED" or lower > upper:
+        return "is not a range of two integers, lower first"
+    for clause in constraints if isinstance(constraints, list) else ():
+        bounds = clause.get("in_range") if isinstance(clause, dict) else None
+        if isinstance(bounds, list) and len(bounds) == 2:
+            low, high = _bound(bounds[0]), _bound(bounds[1])
+            if low is not None and high is not None and not low <= lower <= upper <= high:
+                return f"is not within {bounds}"
+    return None
+
+
+def check_range_properties(doc: YamlDocument, registry: TypeRegistry) -> list[Diagnostic]:
+    """Values of ``range``-typed properties of node templates and policies (§3.3.3, §3.6.3).
+
+    The validator cannot check an ``in_range`` constraint on a range (see
+    :mod:`netorch.tosca.compat`); this check does, with the shape of the value.
+    """
+    data = doc.data if isinstance(doc.data, dict) else {}
+    topology = data.get("topology_template")
+    if not isinstance(topology, dict):
+        return []
+    entities: list[tuple[str, tuple[str | int, ...], Any]] = []
+    nodes = topology.get("node_templates")
+    for name, node in (nodes.items() if isinstance(nodes, dict) else ()):
+        entities.append(("node_types", ("node_templates", name), node))
+    policies = topology.get("policies")
+    for index, entry in enumerate(policies if isinstance(policies, list) else ()):
+        if isinstance(entry, dict) and len(entry) == 1:
+            name, policy = next(iter(entry.items()))
+            entities.append(("policy_types", ("policies", index, name), policy))
+    diags: list[Diagnostic] = []
+    for section, path, entity in entities:
+        if not isinstance(entity, dict) or not isinstance(entity.get("properties"), dict):
+            continue
+        entity_type = registry.canonical(section, entity.get("type"))
+        if entity_type is None:
+            continue
+        definitions = registry.property_definitions(section, entity_type)
+        for prop, value in entity["properties"].items():
+            pdef = definitions.get(prop)
+            if not isinstance(pdef, dict) or pdef.get("type") != "range" or \
+                    isinstance(value, dict):  # a function: its value is checked when known
+                continue
+            problem = _range_problem(value, pdef.get("constraints"))
+            if problem is not None:
+                line, col = doc.where("topology_template", *path, "properties", prop)
+                diags.append(error("tosca.invalid_value",
+                                   f"property {prop!r} of {path[-1]!r}: {value!r} {problem}",
+                                   doc.file, line, col))
+    return diags

@@ -80,6 +80,7 @@ SW_IMAGE = "tosca.artifacts.nfv.SwImage"
 CP = "tosca.nodes.nfv.Cp"
 VNF_VL = "tosca.nodes.nfv.VnfVirtualLink"
 NS_VL = "tosca.nodes.nfv.NsVirtualLink"
+SAP = "tosca.nodes.nfv.Sap"
 
 LEVELS = "tosca.policies.nfv.InstantiationLevels"
 VDU_LEVELS = "tosca.policies.nfv.VduInstantiationLevels"
@@ -174,7 +175,7 @@ def check(registry: TypeRegistry, entry: YamlDocument, flavours: Sequence[YamlDo
         return []
     checker = _Checker(registry)
     top = topologies[0] if topologies[0].doc is entry else None
-    is_nsd = top is not None and any(n.is_a(NS) for n in top.nodes.values())
+    is_nsd = top is not None and _is_nsd(registry, top)
     if top is not None and is_nsd:
         _check_nsd(checker, top, known_vnfds)
     elif top is not None:
@@ -188,6 +189,16 @@ def check(registry: TypeRegistry, entry: YamlDocument, flavours: Sequence[YamlDo
         _check_protocols(checker, topo)
         _check_compute_requirements(checker, topo)
     return checker.diags
+
+
+def _is_nsd(registry: TypeRegistry, top: _Topology) -> bool:
+    """An NSD has an NS node, NS virtual links or SAPs, or substitutes an NS type (an NS
+    deployment flavour, SOL001 §6.x NSD)."""
+    if any(n.is_a(NS) or n.is_a(NS_VL) or n.is_a(SAP) for n in top.nodes.values()):
+        return True
+    mapped = registry.canonical("node_types", top.mapping.get("node_type")) \
+        if top.mapping else None
+    return mapped is not None and registry.is_a("node_types", mapped, NS)
 
 
 # -- VNF node and deployment flavours -------------------------------------------------------

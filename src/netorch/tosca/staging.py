@@ -59,8 +59,9 @@ def stage(graph: ImportGraph, lowering: Lowering, make_directory: Callable[[], P
     lowered = [lowering.lower(f.doc.data) for f in graph.files]
     if additions and not lowering.uses_additions:
         lowering.uses_additions = _derives_from_additions(graph, lowering, additions)
+    # a single file names the types it uses; across files, the additions always come along
     extras = [(name, lowering.lower(data)) for name, data in additions] \
-        if lowering.uses_additions else []
+        if lowering.uses_additions or len(graph.files) > 1 else []
     changed = len(graph.files) > 1 or bool(extras) or lowered[0] != entry.doc.data
     if not changed:
         return Staged(entry.path)
@@ -99,7 +100,10 @@ def _spellings(files: Iterable[Mapping[str, Any]]) -> Iterator[str]:
                     short = str(name)[len(prefix):]
                     yield short
                     yield f"tosca:{short}"
-    yield from (a for aliases in ALIASES_1_2.values() for a in aliases)
+    for aliases in ALIASES_1_2.values():
+        for alias in aliases:
+            yield alias
+            yield f"tosca:{alias}"
 
 
 def _derives_from_additions(graph: ImportGraph, lowering: Lowering,
