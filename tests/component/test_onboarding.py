@@ -228,9 +228,6 @@ def test_nsd_onboarding_validates_against_the_onboarded_vnf_packages(
     assert known_vnfds(ctx) == seen[-1]
 
 
-@pytest.mark.xfail(strict=True, reason="TODO(known_vnfds): validate() forwards known_vnfds to "
-                   "netorch.tosca.load, whose SOL001 NSD reference check is not in yet; remove "
-                   "this marker when it is")
 def test_an_nsd_referencing_a_vnf_that_is_not_onboarded_is_rejected(ctx: Context,
                                                                     tmp_path: Path) -> None:
     onboard(ctx, VROUTER)
