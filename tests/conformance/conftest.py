@@ -2,7 +2,7 @@
 
 ``test_corpus.py`` records one outcome per entry through the :func:`record_outcome` fixture;
 this plugin prints a ``kind x outcome`` table in the terminal summary (visible with
-``pytest -q`` too).
+``pytest -q`` too), then the valid entries rejected on purpose, one per line.
 """
 
 from __future__ import annotations
@@ -12,7 +12,8 @@ from collections.abc import Callable
 
 import pytest
 
-OUTCOMES: tuple[str, ...] = ("loaded", "rejected as expected", "rejected (reclassified)",
+DELIBERATE_OUTCOME = "valid, rejected on purpose"
+OUTCOMES: tuple[str, ...] = ("loaded", "rejected as expected", DELIBERATE_OUTCOME,
                              "xfail (stretch)", "FAILED")
 _RESULTS: pytest.StashKey[dict[str, tuple[str, str]]] = pytest.StashKey()
 
@@ -49,6 +50,10 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter,
     cells = [f"{sum(counts[(k, o)] for k in kinds):>{len(o)}}" for o in columns]
     terminalreporter.write_line("  ".join([f"{'total':<{width}}", *cells,
                                            f"{len(results):>5}"]))
+    deliberate = sorted(entry for entry, (_k, o) in results.items() if o == DELIBERATE_OUTCOME)
+    terminalreporter.write_line(f"{DELIBERATE_OUTCOME}: {len(deliberate)}")
+    for entry in deliberate:
+        terminalreporter.write_line(f"  {entry}")
     failed = sorted(entry for entry, (_k, o) in results.items() if o == "FAILED")
     for entry in failed:
         terminalreporter.write_line(f"FAILED: {entry}")

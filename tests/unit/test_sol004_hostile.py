@@ -257,7 +257,7 @@ def test_yaml_bomb_inside_a_package(tmp_path: Path) -> None:
 
 def test_duplicate_key_reports_the_second_occurrence(tmp_path: Path) -> None:
     path = tmp_path / "dup.yaml"
-    path.write_text(MINIMAL + "    vm:\n      type: tosca.nodes.Compute\n")
+    path.write_text(MINIMAL + "    vm:\n      type: tosca.nodes.Root\n")  # a different value
     model, diags = load(path)
     assert model is None
     assert [(d.code, d.line) for d in diags] == [("yaml.duplicate_key", 6)]

@@ -367,7 +367,7 @@ def test_malformed_yaml_gives_syntax_error_with_position(tmp_path: Path) -> None
     assert diag.column is not None
 
 
-def test_duplicate_key_is_an_error(tmp_path: Path) -> None:
+def test_duplicate_key_with_another_value_is_an_error(tmp_path: Path) -> None:
     path = write(tmp_path, """
         tosca_definitions_version: tosca_simple_yaml_1_3
         topology_template:
@@ -375,7 +375,7 @@ def test_duplicate_key_is_an_error(tmp_path: Path) -> None:
             server:
               type: tosca.nodes.Compute
             server:
-              type: tosca.nodes.Compute
+              type: tosca.nodes.Root
     """)
     model, diags = load(path)
     assert model is None

@@ -35,13 +35,19 @@ the meaning or hands the check it would defeat to netorch; each is listed with i
    keyname (§3.6.15) is left out too.
 10. Imports are flattened: the staged entry imports every file of the graph once, so circular
     imports (§3.6.8 allows them) never recurse.
+11. A capability assignment without ``properties`` (§3.8.1: ``attributes`` or ``occurrences``
+    alone, or nothing at all) gets an empty ``properties`` map: the validator reads that key
+    unconditionally.
 
 And the validator findings that are not TOSCA errors (:meth:`Lowering.review`):
 
 a. a missing requirement (occurrences) when the requirement is deliberately left open: it is
    mapped by the topology's ``substitution_mappings`` (§2.10, §3.8.13), or the node is the
    abstract node a substituting topology of the package realizes (a SOL001 VNF node, whose
-   requirements are the VNF's external connection points);
+   requirements are the VNF's external connection points), or it names an external virtual
+   link given at instantiation (:mod:`netorch.tosca.leniency`); in a TOSCA 1.3 template, any
+   other requirement left open except a host is a warning, ``tosca.dangling_requirement``
+   (:meth:`Lowering._dangling`);
 b. a normative node type among a policy type's ``targets`` (§3.7.12: node or group types, not
    only the template's own);
 c. an input mapped to a property by ``substitution_mappings`` (§3.8.13) without a default: the
@@ -172,7 +178,69 @@ class Lowering:
         match = _DATA_MISSING.match(diag.message)
         if match:
             return self._really_missing(diag, match.group("type"), match.group("fields"))
-        return None if self.is_false_positive(diag) else diag
+        if self.is_false_positive(diag):
+            return None
+        match = _OCCURRENCES.match(diag.message)
+        if match:
+            return self._dangling(diag, match.group("node"), match.group("req"))
+        return diag
+
+    def _dangling(self, diag: Diagnostic, node: str, requirement: str) -> Diagnostic:
+        """A requirement of a TOSCA 1.3 template assigned fewer times than its lower bound.
+
+        TOSCA Simple Profile YAML 1.3 lets the orchestrator fulfil, at deployment, a requirement
+        the template leaves open (a "dangling" requirement: §3.7.3 gives its lower bound,
+        §3.8.2 the assignments that would fulfil it in the template): a warning
+        (``tosca.dangling_requirement``).  Not for a requirement to be hosted (HostedOn, or a
+        Container capability): the node cannot be deployed anywhere without its host.  Earlier
+        versions, and a requirement assigned more often than allowed, stay errors.
+        """
+        if self.version != "tosca_simple_yaml_1_3":
+            return diag
+        found = self._template(node)
+        if found is None:
+            return diag
+        node_type, template = found
+        definition = self.registry.requirement_definition(node_type, requirement)
+        if isinstance(definition, str):
+            definition = {"capability": definition}
+        if not isinstance(definition, dict):
+            return diag
+        occurrences = definition.get("occurrences")
+        lower = occurrences[0] if isinstance(occurrences, list) and occurrences and \
+            isinstance(occurrences[0], int) else 1
+        assigned = sum(1 for entry in template.get("requirements") or ()
+                       if isinstance(entry, dict) and requirement in entry)
+        if assigned >= lower or self._needs_host(definition):
+            return diag
+        return replace(diag, severity=Severity.WARNING, code="tosca.dangling_requirement",
+                       message=f'requirement "{requirement}" of node template "{node}" is '
+                               f"assigned {assigned} time(s), fewer than its lower bound "
+                               f"{lower}: left open (dangling) for the orchestrator to fulfil "
+                               "at deployment (TOSCA 1.3)")
+
+    def _needs_host(self, definition: Mapping[str, Any]) -> bool:
+        relationship = definition.get("relationship")
+        if isinstance(relationship, dict):
+            relationship = relationship.get("type")
+        found = self.registry.canonical("relationship_types", relationship)
+        if found is not None:
+            return self.registry.is_a("relationship_types", found, "tosca.relationships.HostedOn")
+        capability = self.registry.canonical("capability_types", definition.get("capability"))
+        return capability is not None and self.registry.is_a(
+            "capability_types", capability, "tosca.capabilities.Container")
+
+    def _template(self, name: str) -> tuple[str, Mapping[str, Any]] | None:
+        """(canonical type, definition) of node template ``name`` in the lowered files."""
+        for doc in self.docs:
+            data = doc.data if isinstance(doc.data, dict) else {}
+            topology = data.get(TOPOLOGY)
+            nodes = topology.get("node_templates") if isinstance(topology, dict) else None
+            node = nodes.get(name) if isinstance(nodes, dict) else None
+            if isinstance(node, dict):
+                node_type = self.registry.canonical("node_types", node.get("type"))
+                return (node_type, node) if node_type is not None else None
+        return None
 
     def _really_missing(self, diag: Diagnostic, data_type: str, fields: str
                         ) -> Diagnostic | None:
@@ -380,6 +448,7 @@ class Lowering:
             node_type = node.get("type")
             self._lower_requirement_assignments(node, node_type)
             _lower_interface_inputs(node.get("interfaces"))
+            _lower_capability_assignments(node.get("capabilities"))
         relationships = topology.get("relationship_templates")
         for template in (relationships.values() if isinstance(relationships, dict) else ()):
             if isinstance(template, dict):
@@ -416,6 +485,16 @@ class Lowering:
             declared = declared.get("type")
         found = self.registry.canonical("relationship_types", declared)
         return self.staged_type(found) if found else "tosca.relationships.DependsOn"
+
+
+def _lower_capability_assignments(capabilities: Any) -> None:
+    """A capability assignment may leave ``properties`` out (§3.8.1: only ``attributes`` or
+    ``occurrences``); the validator reads the key unconditionally, so it gets an empty map."""
+    for name, assignment in (capabilities.items() if isinstance(capabilities, dict) else ()):
+        if assignment is None:  # written without a value: nothing assigned
+            capabilities[name] = {"properties": {}}
+        elif isinstance(assignment, dict) and assignment.get("properties") is None:
+            assignment["properties"] = {}
 
 
 def _drop_range_in_range(definition: dict[str, Any]) -> None:

@@ -7,7 +7,8 @@ The stages, each of which reports every problem it finds:
 2. read it keeping source positions (:mod:`netorch.tosca.yaml_doc`);
 3. check the header and resolve every import locally (:mod:`netorch.tosca.imports`): the
    package, the local SOL001 type library, netorch's own types, the network only if allowed;
-4. cheap structural checks (:mod:`netorch.tosca.precheck`), 1.3 triggers
+4. the defects of real packages read with a warning (:mod:`netorch.tosca.leniency`), cheap
+   structural checks (:mod:`netorch.tosca.precheck`), 1.3 triggers
    (:mod:`netorch.tosca.compat`), files the package refers to
    (:mod:`netorch.tosca.references`), and the given inputs against the declared ones
    (TOSCA 1.3 §3.6.14);
@@ -40,6 +41,7 @@ from netorch.tosca.compat import VERSION_FOR_VALIDATOR, Lowering, check_triggers
 from netorch.tosca.constraints import violations
 from netorch.tosca.csar import Source, open_source
 from netorch.tosca.imports import TYPES_PATH_ENV, ImportGraph, resolve_imports
+from netorch.tosca.leniency import repair
 from netorch.tosca.locate import Locator
 from netorch.tosca.precheck import (
     check_definitions,
@@ -168,6 +170,9 @@ def _load(path: Path, inputs: Mapping[str, object] | None, types_path: Path | No
         registry = TypeRegistry(VERSION_FOR_VALIDATOR.get(version, version))
         for imported in reversed(graph.files):
             registry.add_file_types(imported.doc.data, imported.namespace_prefix)
+        repairs = repair(graph, registry)  # tolerated defects, as warnings (leniency.py)
+        diags.extend(repairs.diagnostics)
+        entry = graph.files[0].doc
         flavours = _flavour_docs(graph)
         structural: list[Diagnostic] = []
         for imported in graph.files:
@@ -187,6 +192,7 @@ def _load(path: Path, inputs: Mapping[str, object] | None, types_path: Path | No
         locator = Locator(entry, flavours)
         lowering = Lowering(registry, VERSION_FOR_VALIDATOR.get(version, version),
                             [f.doc for f in graph.files if not f.builtin])
+        lowering.open_requirements |= repairs.external_links
         staged = stage(graph, lowering, lambda: Path(stack.enter_context(
             tempfile.TemporaryDirectory(prefix="netorch-staged-"))))
         found = parser_bridge.validate(staged.entry, inputs=inputs, locate=locator)

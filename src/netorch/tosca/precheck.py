@@ -11,7 +11,9 @@
   that offers the capability the requirement definition asks for (§3.7.3);
 * every policy target and group member exists (§3.8.5, §3.8.6);
 * the type sections of every file are maps of type definitions (§3.9.3);
-* no topology keyname (``policies``, ``groups``, ...) sits at the top level of the file.
+* no topology keyname (``policies``, ``groups``, ...) sits at the top level of the file;
+* a capability assignment has only its keynames (§3.8.1), and a value declared to be of a
+  complex data type is a map (§3.7.6): tosca-parser crashes on either otherwise.
 
 Each check is one pass over the template.
 """
@@ -25,6 +27,7 @@ from netorch.model.diagnostics import Diagnostic, error, warning
 from netorch.tosca.compat import VERSION_FOR_VALIDATOR
 from netorch.tosca.sol001_checks import SOL001_NODE_KINDS
 from netorch.tosca.type_registry import SECTIONS, TypeRegistry, known_profiles
+from netorch.tosca.typed_values import DataValues
 from netorch.tosca.yaml_doc import YamlDocument
 
 TOSCA_VERSIONS: frozenset[str] = frozenset(
@@ -200,6 +203,13 @@ class _Checker:
                         self.err("tosca.invalid_section", f"'{key}' of capability {cap!r} of "
                                  f"node template {name!r} must be a map",
                                  *where, "capabilities", cap)
+                unknown = [str(k) for k in value if k not in CAPABILITY_ASSIGNMENT_KEYNAMES]
+                if unknown:
+                    self.err("tosca.unknown_field", f"capability {cap!r} of node template "
+                             f"{name!r} has {', '.join(map(repr, unknown))}, which "
+                             "a capability assignment does not have (properties, attributes, "
+                             "occurrences): property values go under 'properties'",
+                             *where, "capabilities", cap, unknown[0])
         artifacts = node.get("artifacts")
         for art, value in (artifacts.items() if isinstance(artifacts, dict) else ()):
             if not isinstance(value, str | dict):
@@ -309,6 +319,10 @@ class _Checker:
                              "nor a group", *ppath, name, "targets")
 
 
+CAPABILITY_ASSIGNMENT_KEYNAMES: frozenset[str] = frozenset(
+    {"properties", "attributes", "occurrences"})
+"""The keynames of a capability assignment (§3.8.1)."""
+
 _INTERFACE_KEYS = frozenset({"type", "description", "metadata"})
 
 
@@ -371,13 +385,23 @@ TOPOLOGY_KEYNAMES: frozenset[str] = frozenset(
 
 def check_misplaced(doc: YamlDocument) -> list[Diagnostic]:
     """Topology keynames written at the service template's top level (§3.9.3 does not have
-    them there): an error naming where they belong, rather than a bare "unknown field"."""
+    them there): an error naming where they belong, rather than a bare "unknown field".
+
+    ``groups`` and ``policies`` there are read as the topology's own with a warning
+    (:mod:`netorch.tosca.leniency`) unless the topology has its own as well: then which one is
+    meant is ambiguous, and this check reports it.
+    """
     data = doc.data if isinstance(doc.data, dict) else {}
+    topology = data.get("topology_template")
     diags: list[Diagnostic] = []
     for key in data:
         if key in TOPOLOGY_KEYNAMES:
             line, col = doc.where(key)
+            twice = isinstance(topology, dict) and topology.get(key) is not None
             diags.append(error("tosca.misplaced_section",
+                               f"'{key}' is written both at the top level and under "
+                               "topology_template: which one is meant is ambiguous; keep the "
+                               "one under topology_template" if twice else
                                f"'{key}' is a keyname of topology_template, not of the service "
                                "template; move it under topology_template", doc.file, line, col))
     return diags
@@ -397,7 +421,29 @@ def check_topology(doc: YamlDocument, registry: TypeRegistry) -> list[Diagnostic
     if not isinstance(topology, dict):
         checker.err("tosca.invalid_section", "'topology_template' must be a map")
         return checker.diags
-    return checker.check(topology)
+    return checker.check(topology) + check_data_values(doc, registry)
+
+
+def check_data_values(doc: YamlDocument, registry: TypeRegistry) -> list[Diagnostic]:
+    """A value declared to be of a complex data type is a map of its fields (§3.7.6, §3.6.10).
+
+    Null (a key written without a value), a scalar or a list there is a ``tosca.type_mismatch``
+    error: tosca-parser reports it too, then crashes reading the value's fields.
+    """
+    data = doc.data if isinstance(doc.data, dict) else {}
+    walk = DataValues(registry)
+    diags: list[Diagnostic] = []
+    for data_type, item, where in walk.in_topology(data.get("topology_template")):
+        if isinstance(item, dict):
+            continue
+        shown = "null" if item is None else f"{item!r}"
+        line, col = doc.where(*where)
+        diags.append(error(
+            "tosca.type_mismatch",
+            f"{'.'.join(map(str, where[2:]))} is {shown}, but a value of data type "
+            f"{data_type} is a map of its fields (leave a field out to give it no value)",
+            doc.file, line, col))
+    return diags
 
 
 def _bound(value: Any) -> float | None:

@@ -8,7 +8,8 @@ other file of the graph by absolute path, once, and no other file imports anythi
 is also lowered (:mod:`netorch.tosca.compat`) to the TOSCA constructs tosca-parser handles.
 
 The staged copy is written only when there is something to change: a template without imports
-whose lowering changes nothing is validated as it is.
+whose lowering changes nothing, and that :mod:`netorch.tosca.leniency` did not repair, is
+validated as it is.
 """
 
 from __future__ import annotations
@@ -62,7 +63,8 @@ def stage(graph: ImportGraph, lowering: Lowering, make_directory: Callable[[], P
     # a single file names the types it uses; across files, the additions always come along
     extras = [(name, lowering.lower(data)) for name, data in additions] \
         if lowering.uses_additions or len(graph.files) > 1 else []
-    changed = len(graph.files) > 1 or bool(extras) or lowered[0] != entry.doc.data
+    changed = len(graph.files) > 1 or bool(extras) or lowered[0] != entry.doc.data or \
+        entry.doc.repaired
     if not changed:
         return Staged(entry.path)
     directory = make_directory()

@@ -10,7 +10,9 @@ run *while* the node graph is built, before anything can grow:
 * nesting depth beyond :attr:`YamlLimits.max_depth` (``yaml.too_deep``): the libyaml composer
   recurses in C and would crash the process on ``[[[[...``;
 * duplicate mapping keys (YAML 1.2 §3.2.1.3 forbids them; PyYAML silently keeps the last one),
-  reported at the second occurrence (``yaml.duplicate_key``).
+  reported at the second occurrence (``yaml.duplicate_key``): an error when the values differ
+  (which one did the author mean?), a warning when the key repeats the very same value (the
+  document means one thing whichever is kept; real packages do this by accident).
 
 Timestamps are *not* converted to ``datetime``: TOSCA values are JSON-like, and a service model
 must serialize to JSON and back unchanged.
@@ -25,7 +27,7 @@ from typing import Any
 
 import yaml
 
-from netorch.model.diagnostics import Diagnostic, error
+from netorch.model.diagnostics import Diagnostic, error, has_errors, warning
 from netorch.tosca.sol004.limits import YamlLimits, read_limited
 
 POSITION_DEPTH = 8
@@ -60,13 +62,31 @@ class YamlDocument:
     data: Any
     positions: dict[Path_, tuple[int, int]] = field(default_factory=dict)
     """path (keys and indexes from the root) -> (line, column), both 1-based."""
+    moved: dict[Path_, Path_] = field(default_factory=dict)
+    """Content :mod:`netorch.tosca.leniency` moved in :attr:`data`: its path prefix now ->
+    the prefix it has in the file (positions are those of the file)."""
+    repaired: bool = False
+    """:attr:`data` is :mod:`netorch.tosca.leniency`'s repair of the file, not what it says."""
+
+    def _position(self, path: Path_) -> tuple[int, int] | None:
+        if self.moved:
+            path = self.origin(path)
+        return self.positions.get(path)
+
+    def origin(self, path: Path_) -> Path_:
+        """Where the content at ``path`` of :attr:`data` is written in the file."""
+        for size in range(len(path), 0, -1):
+            before = self.moved.get(path[:size])
+            if before is not None:
+                return (*before, *path[size:])
+        return path
 
     def line_of(self, *path: str | int) -> int | None:
-        pos = self.positions.get(tuple(path))
+        pos = self._position(tuple(path))
         return pos[0] if pos else None
 
     def where(self, *path: str | int) -> tuple[int | None, int | None]:
-        pos = self.positions.get(tuple(path))
+        pos = self._position(tuple(path))
         return (pos[0], pos[1]) if pos else (None, None)
 
 
@@ -83,16 +103,15 @@ def _scan(root: yaml.Node, file: str, positions: dict[Path_, tuple[int, int]]
         seen.add(id(node))
         record = len(path) < POSITION_DEPTH
         if isinstance(node, yaml.MappingNode):
-            keys: set[tuple[str, str]] = set()
+            keys: dict[tuple[str, str], tuple[yaml.Node, yaml.Node]] = {}
             for key_node, value_node in node.value:
                 if isinstance(key_node, yaml.ScalarNode):
                     ident = (key_node.tag, key_node.value)
-                    if ident in keys and key_node.value != "<<":
-                        diags.append(error(
-                            "yaml.duplicate_key",
-                            f"duplicate mapping key {key_node.value!r}",
-                            file, key_node.start_mark.line + 1, key_node.start_mark.column + 1))
-                    keys.add(ident)
+                    first = keys.get(ident)
+                    if first is not None and key_node.value != "<<":
+                        diags.append(_duplicate(key_node, first[0], value_node, first[1], file))
+                    else:
+                        keys[ident] = (key_node, value_node)
                     child_path = (*path, key_node.value)
                     if record and child_path not in positions:
                         positions[child_path] = (key_node.start_mark.line + 1,
@@ -108,6 +127,66 @@ def _scan(root: yaml.Node, file: str, positions: dict[Path_, tuple[int, int]]
                     positions[child_path] = (item.start_mark.line + 1, item.start_mark.column + 1)
                 stack.append((item, child_path))
     return diags
+
+
+def _duplicate(key: yaml.ScalarNode, first_key: yaml.Node, value: yaml.Node,
+               first_value: yaml.Node, file: str) -> Diagnostic:
+    """A repeated mapping key (YAML 1.2 §3.2.1.3): a warning when it repeats the same value,
+    an error when the two values differ."""
+    line, col = key.start_mark.line + 1, key.start_mark.column + 1
+    first_line = first_key.start_mark.line + 1
+    if same_node(value, first_value):
+        return warning("yaml.duplicate_key",
+                       f"duplicate mapping key {key.value!r} repeats the value it has at line "
+                       f"{first_line}; the repetition is ignored", file, line, col)
+    return error("yaml.duplicate_key",
+                 f"duplicate mapping key {key.value!r} with a value different from the one at "
+                 f"line {first_line}: the document is ambiguous", file, line, col)
+
+
+def same_node(first: yaml.Node, second: yaml.Node) -> bool:
+    """Whether two composed YAML nodes stand for the same value: same tags, same scalars,
+    sequences item by item, mappings with the same scalar keys whatever their order (a mapping
+    with a complex key is compared in order)."""
+    stack: list[tuple[yaml.Node, yaml.Node]] = [(first, second)]
+    seen: set[tuple[int, int]] = set()
+    while stack:
+        a, b = stack.pop()
+        if a is b or (id(a), id(b)) in seen:
+            continue
+        seen.add((id(a), id(b)))
+        if type(a) is not type(b) or a.tag != b.tag:
+            return False
+        if isinstance(a, yaml.ScalarNode):
+            if a.value != b.value:
+                return False
+        elif isinstance(a, yaml.SequenceNode):
+            if len(a.value) != len(b.value):
+                return False
+            stack.extend(zip(a.value, b.value, strict=True))
+        elif isinstance(a, yaml.MappingNode) and isinstance(b, yaml.MappingNode):
+            pairs = _mapping_pairs(a, b)
+            if pairs is None:
+                return False
+            stack.extend(pairs)
+    return True
+
+
+def _mapping_pairs(a: yaml.MappingNode, b: yaml.MappingNode
+                   ) -> list[tuple[yaml.Node, yaml.Node]] | None:
+    """The (key, key) and (value, value) node pairs to compare, or None when they differ."""
+    if len(a.value) != len(b.value):
+        return None
+    if all(isinstance(k, yaml.ScalarNode) for k, _v in (*a.value, *b.value)):
+        left = {(k.tag, k.value): v for k, v in a.value}
+        right = {(k.tag, k.value): v for k, v in b.value}
+        if left.keys() != right.keys():
+            return None
+        return [(v, right[k]) for k, v in left.items()]
+    pairs: list[tuple[yaml.Node, yaml.Node]] = []
+    for (ka, va), (kb, vb) in zip(a.value, b.value, strict=True):
+        pairs += [(ka, kb), (va, vb)]
+    return pairs
 
 
 def _mark_diag(code: str, exc: yaml.MarkedYAMLError, file: str) -> Diagnostic:
@@ -253,7 +332,7 @@ def parse_yaml(text: str, file: str, limits: YamlLimits | None = None
             return YamlDocument(file, None), []
         positions: dict[Path_, tuple[int, int]] = {}
         diags = _scan(root, file, positions)
-        if diags:
+        if has_errors(diags):
             return None, diags
         try:
             data = loader.construct_document(root)
@@ -266,7 +345,7 @@ def parse_yaml(text: str, file: str, limits: YamlLimits | None = None
         except (TypeError, ValueError) as exc:
             # e.g. an unhashable complex key, or an out-of-range value in a tagged scalar
             return None, [error("yaml.syntax", f"cannot build the YAML value: {exc}", file)]
-        return YamlDocument(file, data, positions), []
+        return YamlDocument(file, data, positions), diags
     finally:
         loader.dispose()
 
