@@ -28,12 +28,14 @@ crashes leave real orphans and several processes can share one cloud. Implements
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import fnmatch
 import logging
 import os
+import queue
 import random
+import threading
 from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
@@ -73,6 +75,83 @@ def pattern_matches(pattern: str, *values: str) -> bool:
     )
 
 
+_Job = tuple[Callable[..., Any], tuple[Any, ...], asyncio.AbstractEventLoop, "asyncio.Future[Any]"]
+
+_MAX_BATCH = 256
+
+
+def _settle(fut: asyncio.Future[Any], result: Any, exc: BaseException | None) -> None:
+    if fut.done():
+        return
+    if exc is None:
+        fut.set_result(result)
+    else:
+        fut.set_exception(exc)
+
+
+class _InventoryWorker:
+    """The sim's own thread: it drains every queued request, runs them in one inventory
+    transaction (a savepoint each), commits once, then answers them all."""
+
+    def __init__(self, inventory: SimInventory, name: str) -> None:
+        self._inventory = inventory
+        self._name = name
+        self._queue: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    def submit(self, fn: Callable[..., T], *args: Any) -> asyncio.Future[T]:
+        loop = asyncio.get_running_loop()
+        fut: asyncio.Future[T] = loop.create_future()
+        with self._lock:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._main, name=self._name, daemon=True)
+                self._thread.start()
+        self._queue.put((fn, args, loop, fut))
+        return fut
+
+    def close(self) -> None:
+        with self._lock:
+            thread, self._thread = self._thread, None
+        if thread is not None:
+            self._queue.put(None)
+            thread.join()
+
+    def _main(self) -> None:
+        stop = False
+        while not stop:
+            first = self._queue.get()
+            if first is None:
+                return
+            batch = [first]
+            while len(batch) < _MAX_BATCH:
+                try:
+                    more = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if more is None:
+                    stop = True
+                    break
+                batch.append(more)
+            outcomes: list[tuple[Any, BaseException | None]] = []
+            try:
+                with self._inventory.batch():
+                    for fn, args, _, _ in batch:
+                        try:
+                            outcomes.append((fn(*args), None))
+                        except BaseException as exc:  # answered to its own caller
+                            outcomes.append((None, exc))
+            except BaseException as exc:  # the commit itself failed: nothing is durable
+                log.warning("sim inventory batch failed: %s", exc)
+                failure = exc if isinstance(exc, (TemporaryError, PermanentError)) else (
+                    TemporaryError(f"sim inventory: {exc}"))
+                outcomes = [(None, failure)] * len(batch)
+            for (_, _, loop, fut), (result, error) in zip(batch, outcomes, strict=True):
+                # RuntimeError: the caller's loop is closed, nobody is waiting any more
+                with contextlib.suppress(RuntimeError):
+                    loop.call_soon_threadsafe(_settle, fut, result, error)
+
+
 class SimVim:
     """The simulated VIM named ``name``; ``config`` is its entry of the VIM config file."""
 
@@ -94,8 +173,9 @@ class SimVim:
         self._inventory = SimInventory(
             self.inventory_path, busy_timeout_ms=self.settings.busy_timeout_ms
         )
-        # One thread: inventory transactions never contend with each other for the file lock.
-        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"sim-{name}")
+        # One thread, group commit: inventory transactions never contend with each other for
+        # the file lock, and concurrent requests share one commit.
+        self._worker = _InventoryWorker(self._inventory, f"sim-{name}")
         seed = self.settings.failure_seed
         self._fault_rng = random.Random(seed)
         self._jitter_rng = random.Random(None if seed is None else seed ^ 0x5EED)
@@ -106,7 +186,7 @@ class SimVim:
     async def _run(self, fn: Callable[..., T], *args: Any) -> T:
         """Run inventory work on the sim's own thread: like a real VIM, its bookkeeping does not
         stall the caller's event loop (SQLite releases the GIL while it works)."""
-        return await asyncio.get_running_loop().run_in_executor(self._worker, fn, *args)
+        return await self._worker.submit(fn, *args)
 
     # -- simulation helpers -----------------------------------------------------------------
 
@@ -168,18 +248,32 @@ class SimVim:
 
     # -- VimDriver ----------------------------------------------------------------------------
 
+    async def _with_latency(self, fn: Callable[..., T], *args: Any) -> T:
+        """Do the inventory work while the simulated latency elapses, as a real VIM processes a
+        request during the time its API call takes: the call lasts max(latency, work)."""
+        work = asyncio.ensure_future(self._run(fn, *args))
+        try:
+            await self._latency()
+        except BaseException:
+            # Cancelled mid-call: the work still lands in the inventory (a real VIM would not
+            # undo it either); wait for it so no thread outlives the call unseen.
+            await asyncio.shield(work)
+            raise
+        return await work
+
     async def create(self, req: CreateRequest) -> ResourceState:
         """Create ``req`` or, if its key exists, return the existing resource (idempotent)."""
-        await self._latency()
         if req.kind not in self.kinds:
+            await self._latency()
             raise PermanentError(
                 f"sim VIM {self.name!r} cannot create {req.kind} resources ({req.node_id})"
             )
         fault = self._roll_fault()
         if fault == "before":
+            await self._latency()
             raise self._fail(fault, "create", req.key)
-        state, created = await self._run(self._inventory.create, req.key,
-                                         lambda: self._plan(req))
+        state, created = await self._with_latency(self._inventory.create, req.key,
+                                                  lambda: self._plan(req))
         if created:
             log.debug("sim VIM %s: created %s %s (%s)", self.name, req.kind, req.key, state.vim_id)
         if fault == "after":
@@ -187,26 +281,24 @@ class SimVim:
         return state
 
     async def read(self, ref: ResourceRef) -> ResourceState | None:
-        await self._latency()
-        return await self._run(self._inventory.get, ref)
+        return await self._with_latency(self._inventory.get, ref)
 
     async def delete(self, ref: ResourceRef) -> None:
         """Delete the resource; deleting something already gone succeeds."""
-        await self._latency()
         fault = self._roll_fault()
         if fault == "before":
+            await self._latency()
             raise self._fail(fault, "delete", ref.key)
-        removed = await self._run(self._inventory.delete, ref)
+        removed = await self._with_latency(self._inventory.delete, ref)
         log.debug("sim VIM %s: delete %s (%s)", self.name, ref.key, "done" if removed else "absent")
         if fault == "after":
             raise self._fail(fault, "delete", ref.key)
 
     async def list(self) -> list[ResourceState]:
-        await self._latency()
-        return await self._run(self._inventory.all)
+        return await self._with_latency(self._inventory.all)
 
     async def close(self) -> None:
-        self._worker.shutdown(wait=True)
+        self._worker.close()
         self._inventory.close()
 
     # -- simulation controls ------------------------------------------------------------------

@@ -166,6 +166,8 @@ class SimInventory:
         self._busy_timeout_ms = busy_timeout_ms
         self._conn: sqlite3.Connection | None = None
         self._lock = threading.RLock()
+        self._batch_depth = 0
+        """Inside :meth:`batch`: each write is a SAVEPOINT of the batch's one transaction."""
 
     # -- connection -------------------------------------------------------------------------
 
@@ -218,8 +220,12 @@ class SimInventory:
                 self._conn = None
 
     @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        """One short write transaction, taken with the write lock up front."""
+    def batch(self) -> Iterator[None]:
+        """Group the writes made inside into one transaction (one commit for many requests).
+
+        Each write still succeeds or fails on its own (a SAVEPOINT each); nothing is durable
+        until the batch commits, so callers answer their requests only after this returns.
+        """
         with self._lock:
             conn = self._connect()
             try:
@@ -228,12 +234,42 @@ class SimInventory:
                 raise TemporaryError(
                     f"sim inventory {self.path} is busy: {exc}", delay=0.1
                 ) from exc
+            self._batch_depth += 1
             try:
-                yield conn
+                yield
                 conn.execute("COMMIT")
-            except BaseException as exc:
+            except BaseException:
                 try:
                     conn.execute("ROLLBACK")
+                except sqlite3.Error:
+                    log.warning("sim inventory %s: rollback failed", self.path, exc_info=True)
+                raise
+            finally:
+                self._batch_depth -= 1
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """One short write transaction, taken with the write lock up front (a savepoint when
+        inside :meth:`batch`)."""
+        with self._lock:
+            conn = self._connect()
+            nested = self._batch_depth > 0
+            try:
+                conn.execute("SAVEPOINT one" if nested else "BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as exc:
+                raise TemporaryError(
+                    f"sim inventory {self.path} is busy: {exc}", delay=0.1
+                ) from exc
+            try:
+                yield conn
+                conn.execute("RELEASE one" if nested else "COMMIT")
+            except BaseException as exc:
+                try:
+                    if nested:
+                        conn.execute("ROLLBACK TO one")
+                        conn.execute("RELEASE one")
+                    else:
+                        conn.execute("ROLLBACK")
                 except sqlite3.Error:
                     log.warning("sim inventory %s: rollback failed", self.path, exc_info=True)
                 if isinstance(exc, sqlite3.OperationalError):
