@@ -49,6 +49,9 @@ class _Request:
     loop: asyncio.AbstractEventLoop | None
     future: asyncio.Future[None] | None
     stop: bool = False
+    build: Callable[[], tuple[list[Params], list[tuple[str, Params]]]] | None = None
+    """Prepares ``step_rows`` / ``resource_ops`` on the writer thread (JSON encoding and row
+    building stay off the caller's event loop)."""
 
 
 def _apply(conn: Connection, sql: JournalSql, batch: list[_Request]) -> None:
@@ -128,11 +131,13 @@ class StoreJournal:
         """
         now = utcnow()
         sql = self._sql
-        ops = (
-            [] if resource is None else [(sql.upsert_resource, sql.resource_params(resource, now))]
-        )
-        row = sql.step_params(step, state=StepState.STARTED, started_at=now)
-        await self._submit([row], ops)
+
+        def build() -> tuple[list[Params], list[tuple[str, Params]]]:
+            ops = ([] if resource is None
+                   else [(sql.upsert_resource, sql.resource_params(resource, now))])
+            return [sql.step_params(step, state=StepState.STARTED, started_at=now)], ops
+
+        await self._submit([], [], build)
 
     async def step_finished(
         self,
@@ -149,8 +154,12 @@ class StoreJournal:
         if step.state not in _FINISHED_STATES:
             raise ValueError(f"step_finished needs a final step state, got {step.state}")
         now = utcnow()
-        ops = self._resource_ops(resource, remove_key, now)
-        await self._submit([self._sql.step_params(step, ended_at=now)], ops)
+
+        def build() -> tuple[list[Params], list[tuple[str, Params]]]:
+            return ([self._sql.step_params(step, ended_at=now)],
+                    self._resource_ops(resource, remove_key, now))
+
+        await self._submit([], [], build)
 
     async def steps_skipped(self, steps: list[StepRecord]) -> None:
         """Record steps that will not run (e.g. a dependency failed), in one transaction."""
@@ -212,7 +221,8 @@ class StoreJournal:
         return ops
 
     async def _submit(
-        self, step_rows: list[Params], resource_ops: list[tuple[str, Params]]
+        self, step_rows: list[Params], resource_ops: list[tuple[str, Params]],
+        build: Callable[[], tuple[list[Params], list[tuple[str, Params]]]] | None = None,
     ) -> None:
         loop = asyncio.get_running_loop()
         future = loop.create_future()
@@ -224,7 +234,7 @@ class StoreJournal:
                     target=self._run, name="netorch-journal-writer", daemon=True
                 )
                 self._thread.start()
-            self._queue.put(_Request(step_rows, resource_ops, loop, future))
+            self._queue.put(_Request(step_rows, resource_ops, loop, future, build=build))
         await future
 
     # -- the writer thread ---------------------------------------------------------------------
@@ -248,9 +258,22 @@ class StoreJournal:
                 except queue.Empty:
                     break
             stops = [r for r in batch if r.stop]
-            work = [r for r in batch if not r.stop]
+            work: list[_Request] = []
+            outcomes: list[tuple[_Request, BaseException | None]] = []
+            for r in batch:
+                if r.stop:
+                    continue
+                if r.build is not None:
+                    try:
+                        r.step_rows, r.resource_ops = r.build()
+                    except Exception as exc:  # a bad record fails its own caller only
+                        outcomes.append((r, exc))
+                        continue
+                    r.build = None
+                work.append(r)
             stopping = bool(stops)
-            outcomes = self._commit(work) if work else []
+            if work:
+                outcomes.extend(self._commit(work))
             outcomes.extend((r, None) for r in stops)
             self._notify(outcomes)
 
