@@ -214,3 +214,111 @@ def emit(figures: Mapping[str, Any], *, as_json: bool, title: str,
     con.print(table)
     for note in notes:
         con.print(f"[dim]{note}[/]")
+
+
+# -- a SOL001 VNFD ----------------------------------------------------------------------------
+SOL001_TYPE_FILES = ("etsi_nfv_sol001_common_types.yaml", "etsi_nfv_sol001_vnfd_types.yaml")
+"""The ETSI type files a generated VNFD imports (copied next to it from netorch's own)."""
+
+
+def vnfd_template(vdus: int, *, name: str = "bench-vnf") -> str:
+    """A single-file ETSI SOL001 VNFD (YAML text) with ``vdus`` VDUs, importing the SOL001
+    common and VNFD type files by relative path (SOL001 §6.8-§6.10 node types and policies).
+
+    Each VDU (``tosca.nodes.nfv.Vdu.Compute`` with its software image and virtual compute) has
+    a virtual block storage and two connection points (management, data); the VDUs share a
+    management and a data virtual link, exposed as external connection points.  Every VDU has
+    its own scaling aspect (one instance per step, up to three), initial delta, aspect deltas
+    and instantiation levels (two levels, the default one first).
+    """
+    if vdus < 1:
+        raise ValueError("a VNFD needs at least one VDU")
+    descriptor = "0f3b2d1c-9a8e-4f7d-b6c5-a4e3d2c1b0a9"
+    nodes: dict[str, Any] = {
+        "vnf": {"type": "netorch.bench.VNF", "properties": {
+            "flavour_description": "generated flavour",
+            "configurable_properties": {"is_autoscale_enabled": True}}}}
+    for vl in ("mgmt_vl", "data_vl"):
+        nodes[vl] = {"type": "tosca.nodes.nfv.VnfVirtualLink", "properties": {
+            "connectivity_type": {"layer_protocols": ["ipv4"]},
+            "vl_profile": {"max_bitrate_requirements": {"root": 10_000_000_000},
+                           "min_bitrate_requirements": {"root": 1_000_000_000},
+                           "virtual_link_protocol_data": [{
+                               "associated_layer_protocol": "ipv4",
+                               "l3_protocol_data": {"ip_version": "ipv4",
+                                                    "cidr": "10.10.0.0/16"}}]}}}
+        nodes[f"{vl}_ext"] = {"type": "tosca.nodes.nfv.VnfExtCp",
+                              "properties": {"layer_protocols": ["ipv4"]},
+                              "requirements": [{"internal_virtual_link": vl}]}
+    policies: list[dict[str, Any]] = []
+    aspects: dict[str, Any] = {}
+    for v in range(vdus):
+        vdu = f"vdu{v}"
+        nodes[vdu] = {
+            "type": "tosca.nodes.nfv.Vdu.Compute",
+            "properties": {
+                "name": f"{name}-{vdu}", "description": f"generated VDU {v}",
+                "vdu_profile": {"min_number_of_instances": 1, "max_number_of_instances": 4},
+                "sw_image_data": {
+                    "name": f"image-{v}", "version": "1.0.0",
+                    "checksum": {"algorithm": "sha-256", "hash": f"{v:064x}"},
+                    "container_format": "bare", "disk_format": "qcow2", "min_disk": "4 GB",
+                    "min_ram": "1 GB", "size": "800 MB", "operating_system": "linux"}},
+            "capabilities": {"virtual_compute": {"properties": {
+                "virtual_memory": {"virtual_mem_size": "2 GB"},
+                "virtual_cpu": {"num_virtual_cpu": 1 + v % 4},
+                "virtual_local_storage": [{"size_of_storage": "8 GB"}]}}},
+            "requirements": [{"virtual_storage": f"{vdu}_volume"}],
+        }
+        nodes[f"{vdu}_volume"] = {"type": "tosca.nodes.nfv.Vdu.VirtualBlockStorage",
+                                  "properties": {"virtual_block_storage_data": {
+                                      "size_of_storage": "2 GB", "rdma_enabled": False}}}
+        for order, vl in enumerate(("mgmt_vl", "data_vl")):
+            nodes[f"{vdu}_{vl[:4]}_cp"] = {
+                "type": "tosca.nodes.nfv.VduCp",
+                "properties": {"layer_protocols": ["ipv4"], "order": order},
+                "requirements": [{"virtual_binding": vdu}, {"virtual_link": vl}]}
+        aspect = f"{vdu}_aspect"
+        aspects[aspect] = {"name": aspect, "description": f"capacity of {vdu}",
+                           "max_scale_level": 3, "step_deltas": ["delta_1"]}
+        policies += [
+            {f"{vdu}_initial_delta": {"type": "tosca.policies.nfv.VduInitialDelta",
+                                      "properties": {"initial_delta": {
+                                          "number_of_instances": 1}}, "targets": [vdu]}},
+            {f"{vdu}_scaling_deltas": {"type": "tosca.policies.nfv.VduScalingAspectDeltas",
+                                       "properties": {"aspect": aspect, "deltas": {
+                                           "delta_1": {"number_of_instances": 1}}},
+                                       "targets": [vdu]}},
+            {f"{vdu}_levels": {"type": "tosca.policies.nfv.VduInstantiationLevels",
+                               "properties": {"levels": {
+                                   "small": {"number_of_instances": 1},
+                                   "large": {"number_of_instances": 2}}}, "targets": [vdu]}},
+        ]
+    policies.insert(0, {"scaling_aspects": {"type": "tosca.policies.nfv.ScalingAspects",
+                                            "properties": {"aspects": aspects}}})
+    policies.append({"instantiation_levels": {
+        "type": "tosca.policies.nfv.InstantiationLevels",
+        "properties": {"levels": {
+            "small": {"description": "one instance each",
+                      "scale_info": {a: {"scale_level": 0} for a in aspects}},
+            "large": {"description": "two instances each",
+                      "scale_info": {a: {"scale_level": 1} for a in aspects}}},
+            "default_level": "small"}}})
+    pinned = {"descriptor_id": descriptor, "descriptor_version": "1.0.0", "provider": "netorch",
+              "product_name": name, "software_version": "1.0.0", "flavour_id": "default"}
+    vnf_properties: dict[str, Any] = {
+        key: {"type": "string", "constraints": [{"valid_values": [value]}], "default": value}
+        for key, value in pinned.items()}
+    vnf_properties["vnfm_info"] = {"type": "list", "entry_schema": {"type": "string"},
+                                   "default": ["netorch"]}
+    doc = {
+        "tosca_definitions_version": "tosca_simple_yaml_1_2",
+        "description": f"Generated benchmark VNFD: {vdus} VDUs (ETSI GS NFV-SOL 001 v2.6.1).",
+        "metadata": {"template_name": name, "template_author": "netorch bench",
+                     "template_version": "1.0.0"},
+        "imports": list(SOL001_TYPE_FILES),
+        "node_types": {"netorch.bench.VNF": {"derived_from": "tosca.nodes.nfv.VNF",
+                                             "properties": vnf_properties}},
+        "topology_template": {"node_templates": nodes, "policies": policies},
+    }
+    return yaml.safe_dump(doc, sort_keys=False, default_flow_style=False, width=100)

@@ -1,16 +1,23 @@
-"""Load benchmark: ``netorch validate`` on big generated TOSCA 1.3 templates vs plain tosca-parser.
+"""Load benchmark: ``netorch validate`` on big generated templates vs plain tosca-parser.
 
-For each size N (node templates), a template of exactly N nodes is generated (networks, VMs,
-ports, software components, DependsOn chains between tiers, ``get_input`` everywhere; see
-``bench/_common.py``). netorch's :func:`netorch.services.validation.validate` (load, map onto the
-model, build and check the topology) runs in this process; plain tosca-parser
-(``ToscaTemplate(path)``) runs on the same file in a child process, with its logging silenced.
-Both are warmed up on a small template first, and both are timed inside their process.
+For each size N (node templates), a TOSCA 1.3 template of exactly N nodes is generated
+(networks, VMs, ports, software components, DependsOn chains between tiers, ``get_input``
+everywhere), and one ETSI SOL001 VNFD importing the SOL001 type files (``--vnfd-vdus`` VDUs with
+their storage, connection points and scaling policies); see ``bench/_common.py``.  netorch's
+:func:`netorch.services.validation.validate` (load, map onto the model, build and check the
+topology) runs in this process, by its default path (the native loader where it applies, see
+docs/onboarding.md) with the load cache switched off; plain tosca-parser (``ToscaTemplate(path)``)
+runs on the same file in a child process, with its logging silenced.  Both are warmed up on a
+small template first, and both are timed inside their process.
 
-Keys: ``seconds_<N>`` (netorch, median of the repetitions), ``toscaparser_seconds_<N>`` and
-``speedup_vs_toscaparser_<N>`` = tosca-parser seconds / netorch seconds (> 1: netorch faster).
+Keys: ``seconds_<N>`` (netorch, median of the repetitions), ``toscaparser_seconds_<N>``,
+``speedup_vs_toscaparser_<N>`` = tosca-parser seconds / netorch seconds (> 1: netorch faster),
+``path_<N>`` (which loading path netorch took), the same with the prefix ``vnfd_`` for the VNFD,
+and ``cached_reload_ms`` (``netorch.tosca.load`` of the largest template again, unchanged: served
+by the content-hash cache; ``cached_reload_disk_ms`` the same from the disk cache alone, as a
+new process would see it).
 
-Usage: ``python bench/load.py [--json] [--sizes 1000,5000] [--reps 3]``.
+Usage: ``python bench/load.py [--json] [--sizes 1000,5000] [--reps 3] [--vnfd-vdus 100]``.
 """
 
 from __future__ import annotations
@@ -21,18 +28,28 @@ import io
 import json
 import logging
 import os
+import shutil
 import signal
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from types import FrameType
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import TemplateShape, emit, median, service_template, setup_logging
+from _common import (
+    SOL001_TYPE_FILES,
+    TemplateShape,
+    emit,
+    median,
+    service_template,
+    setup_logging,
+    vnfd_template,
+)
 
 log = logging.getLogger("bench.load")
 
@@ -89,7 +106,42 @@ def run_toscaparser(path: Path, warmup: Path, reps: int, limit_s: float,
 # -- the netorch side (this process) -----------------------------------------------------------
 
 
+@contextlib.contextmanager
+def environment(**values: str | None) -> Iterator[None]:
+    """Set (or, for None, remove) environment variables for the duration of the block."""
+    saved = {name: os.environ.get(name) for name in values}
+    try:
+        for name, value in values.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def loading_path(path: Path) -> str:
+    """Which path netorch's loader takes for ``path``: ``native`` or ``tosca-parser``."""
+    from netorch.tosca.native.pipeline import Unsupported, load_native
+    from netorch.tosca.native.route import native_enabled
+
+    if not native_enabled():
+        return "tosca-parser"
+    outcome = load_native(path, None, None, False, None)
+    return f"tosca-parser ({outcome.reason})" if isinstance(outcome, Unsupported) else "native"
+
+
 def run_netorch(path: Path, reps: int, limit_s: float) -> dict[str, Any]:
+    with environment(NETORCH_LOAD_CACHE="0"):  # the default path itself, never the cache
+        return _run_netorch(path, reps, limit_s)
+
+
+def _run_netorch(path: Path, reps: int, limit_s: float) -> dict[str, Any]:
     from netorch.services.validation import validate
 
     times: list[float] = []
@@ -111,8 +163,58 @@ def run_netorch(path: Path, reps: int, limit_s: float) -> dict[str, Any]:
 def warm_up(path: Path) -> None:
     from netorch.services.validation import validate
 
-    if not validate(path).valid:
-        raise RuntimeError(f"the warm-up template {path} is not valid")
+    with environment(NETORCH_LOAD_CACHE="0"):
+        if not validate(path).valid:
+            raise RuntimeError(f"the warm-up template {path} is not valid")
+
+
+def cached_reload(path: Path, home: Path, reps: int) -> dict[str, float]:
+    """``netorch.tosca.load`` of unchanged content, again: (median) milliseconds of a hit in
+    this process, and of a hit on the disk cache alone (memory dropped before each)."""
+    from netorch.model.serialize import model_to_dict
+    from netorch.tosca import cache, load
+
+    with environment(NETORCH_LOAD_CACHE=None, NETORCH_HOME=str(home),
+                     NETORCH_LOAD_CACHE_MIN_MS="0"):
+        store = cache.from_env()
+        if store is None:
+            raise RuntimeError("the load cache is switched off")
+        store.clear_memory()
+        first, _diags = load(path)  # a miss: loads and stores
+        if first is None:
+            raise RuntimeError(f"{path} does not load")
+        expected = model_to_dict(first)
+        memory: list[float] = []
+        disk: list[float] = []
+        held = first
+        for _ in range(max(reps, 3)):
+            t0 = time.perf_counter()
+            model, _diags = load(path)
+            memory.append(time.perf_counter() - t0)
+            if model is not held:
+                raise RuntimeError("a repeated load was not served from the cache")
+            store.clear_memory()
+            t0 = time.perf_counter()
+            model, _diags = load(path)
+            disk.append(time.perf_counter() - t0)
+            if model is None or model_to_dict(model) != expected:
+                raise RuntimeError("the disk cache gave another model")
+            held = model  # the disk hit is what memory holds now
+    return {"memory_ms": 1000 * median(memory), "disk_ms": 1000 * median(disk)}
+
+
+def write_vnfd(directory: Path, vdus: int) -> Path:
+    """A generated VNFD next to copies of netorch's SOL001 type files it imports."""
+    from netorch.tosca.imports import builtin_types_dir
+
+    directory.mkdir()
+    with contextlib.ExitStack() as stack:
+        types = builtin_types_dir(stack)
+        for name in SOL001_TYPE_FILES:
+            shutil.copy(types / name, directory / name)
+    path = directory / "vnfd.yaml"
+    path.write_text(vnfd_template(vdus, name=f"vnf{vdus}"))
+    return path
 
 
 # -- driver ------------------------------------------------------------------------------------
@@ -126,26 +228,44 @@ def measure(args: argparse.Namespace) -> tuple[dict[str, Any], list[str]]:
         warmup.write_text(service_template(TemplateShape.with_nodes(WARMUP_NODES),
                                            name="warmup"))
         warm_up(warmup)
+        cases: list[tuple[str, Path]] = []
         for size in args.sizes:
             path = Path(tmp) / f"service-{size}.yaml"
             path.write_text(service_template(TemplateShape.with_nodes(size), name=f"s{size}"))
-            log.warning("size %d: netorch validate", size)
+            cases.append((str(size), path))
+        if args.vnfd_vdus:
+            cases.append(("vnfd", write_vnfd(Path(tmp) / "vnfd", args.vnfd_vdus)))
+        for label, path in cases:
+            log.warning("%s: netorch validate", label)
             ours = run_netorch(path, args.reps, args.limit)
-            log.warning("size %d: tosca-parser", size)
+            log.warning("%s: tosca-parser", label)
             theirs = run_toscaparser(path, warmup, args.reps, args.limit, args.timeout)
             mine = median(ours["times"])
             base = median(theirs["times"]) if theirs["times"] else None
-            figures[f"seconds_{size}"] = mine
-            figures[f"toscaparser_seconds_{size}"] = base
-            figures[f"speedup_vs_toscaparser_{size}"] = None if base is None else base / mine
-            figures[f"reps_{size}"] = [len(ours["times"]), len(theirs["times"])]
-            figures[f"valid_{size}"] = ours["valid"]
-            figures[f"nodes_{size}"] = ours["nodes"]
+            key = "vnfd_{}" if label == "vnfd" else "{}_" + label
+            figures[key.format("seconds")] = mine
+            figures[key.format("toscaparser_seconds")] = base
+            figures[key.format("speedup_vs_toscaparser")] = None if base is None else base / mine
+            figures[key.format("reps")] = [len(ours["times"]), len(theirs["times"])]
+            figures[key.format("valid")] = ours["valid"]
+            figures[key.format("nodes")] = ours["nodes"]
+            figures[key.format("path")] = loading_path(path)
             if "error" in theirs:
-                notes.append(f"tosca-parser at {size} nodes: {theirs['error']}")
-    notes.append("seconds: median wall time in a warm process; speedup = tosca-parser "
-                 "seconds / netorch seconds (netorch runs tosca-parser itself, then builds "
-                 "and checks the model)")
+                notes.append(f"tosca-parser on {label}: {theirs['error']}")
+        home = Path(tmp) / "home"
+        largest = max(args.sizes)
+        reload = cached_reload(Path(tmp) / f"service-{largest}.yaml", home, args.reps)
+        figures["cached_reload_ms"] = reload["memory_ms"]
+        figures["cached_reload_disk_ms"] = reload["disk_ms"]
+        if args.vnfd_vdus:
+            vnfd = cached_reload(Path(tmp) / "vnfd" / "vnfd.yaml", home, args.reps)
+            figures["vnfd_cached_reload_ms"] = vnfd["memory_ms"]
+            figures["vnfd_cached_reload_disk_ms"] = vnfd["disk_ms"]
+    notes.append("seconds: median wall time of netorch validate (load, model, topology) in a "
+                 "warm process, load cache off; speedup = tosca-parser seconds / netorch "
+                 "seconds; cached_reload_ms: netorch.tosca.load of the largest template again "
+                 f"({largest} nodes), served from the content-hash cache (disk: memory dropped "
+                 "first)")
     return figures, notes
 
 
@@ -165,6 +285,8 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--sizes", type=_sizes, default=[1000, 5000],
                     help=f"comma-separated node counts (100..{MAX_SIZE})")
     ap.add_argument("--reps", type=int, default=3, help="repetitions per tool and size (1..10)")
+    ap.add_argument("--vnfd-vdus", type=int, default=100,
+                    help="VDUs of the generated SOL001 VNFD (0: no VNFD case)")
     ap.add_argument("--limit", type=float, default=60.0,
                     help="no further repetitions after one longer than this (seconds)")
     ap.add_argument("--timeout", type=float, default=600.0,
@@ -177,6 +299,8 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     args = ap.parse_args(argv)
     if not 1 <= args.reps <= 10:
         ap.error("--reps must be in 1..10")
+    if not 0 <= args.vnfd_vdus <= 1000:
+        ap.error("--vnfd-vdus must be in 0..1000")
     return args
 
 

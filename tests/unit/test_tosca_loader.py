@@ -532,6 +532,9 @@ def test_csar_directory_without_meta_uses_its_single_root_yaml(tmp_path: Path) -
 def test_tosca_parser_prints_and_logs_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str],
                                              caplog: pytest.LogCaptureFixture,
                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    # this test is about the tosca-parser path: pin it (no native path, no load cache)
+    monkeypatch.setenv("NETORCH_NATIVE_LOADER", "0")
+    monkeypatch.setenv("NETORCH_LOAD_CACHE", "0")
     path = write(tmp_path, BASIC)  # 'cpus' is required: tosca-parser warns about it
     root = logging.getLogger()
     handler = logging.StreamHandler()  # bound to the captured stderr
@@ -660,6 +663,9 @@ def test_random_tosca_shaped_documents_never_raise(tmp_path: Path, tree: dict[st
 
 def test_unexpected_exception_becomes_internal_error(tmp_path: Path,
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    # this test is about the tosca-parser path: pin it (no native path, no load cache)
+    monkeypatch.setenv("NETORCH_NATIVE_LOADER", "0")
+    monkeypatch.setenv("NETORCH_LOAD_CACHE", "0")
     from netorch.tosca import loader
 
     def boom(*_args: object, **_kwargs: object) -> None:
@@ -675,6 +681,9 @@ def test_unexpected_exception_becomes_internal_error(tmp_path: Path,
 
 def test_a_tosca_parser_crash_is_a_diagnostic(tmp_path: Path,
                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    # this test is about the tosca-parser path: pin it (no native path, no load cache)
+    monkeypatch.setenv("NETORCH_NATIVE_LOADER", "0")
+    monkeypatch.setenv("NETORCH_LOAD_CACHE", "0")
     from netorch.tosca import parser_bridge
 
     class Crashing:

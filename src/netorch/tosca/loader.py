@@ -43,6 +43,7 @@ from netorch.tosca.csar import Source, open_source
 from netorch.tosca.imports import TYPES_PATH_ENV, ImportGraph, resolve_imports
 from netorch.tosca.leniency import repair
 from netorch.tosca.locate import Locator
+from netorch.tosca.native.route import routed_load
 from netorch.tosca.precheck import (
     check_definitions,
     check_header,
@@ -74,8 +75,9 @@ def load(source: str | Path, *, inputs: Mapping[str, object] | None = None,
     is the SOL004 package policy (trust anchors, required signature; default from the
     environment, :meth:`PackagePolicy.from_env`).
     """
-    try:
-        return _load(Path(source), inputs, types_path, allow_network, known_vnfds, security)
+    try:  # cache -> native path -> tosca-parser path (_load), see docs/onboarding.md
+        return routed_load(Path(source), inputs, types_path, allow_network, known_vnfds,
+                           security, _load)
     except Exception as exc:  # the contract: never raise, never show a traceback
         log.debug("unexpected error loading %s", source, exc_info=True)
         return None, [error("internal.error",
