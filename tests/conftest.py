@@ -23,6 +23,18 @@ from netorch.store import Store
 DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _isolated_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Tests never read or write the operator's ~/.netorch (store, VIM config, load cache)."""
+    saved = os.environ.get("NETORCH_HOME")
+    os.environ["NETORCH_HOME"] = str(tmp_path_factory.mktemp("netorch-home"))
+    yield
+    if saved is None:
+        os.environ.pop("NETORCH_HOME", None)
+    else:
+        os.environ["NETORCH_HOME"] = saved
+
+
 def pg_base_url() -> str:
     return os.environ.get("NETORCH_TEST_PG", DEFAULT_PG_URL)
 
