@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+import netorch.tosca
 from netorch.model.diagnostics import Severity
 from netorch.tosca import load
 from netorch.tosca.imports import TYPES_PATH_ENV, resolve_imports
@@ -180,5 +181,5 @@ def test_a_vnfd_loads_with_the_official_type_files(
         "virtual_binding": "vdu", "virtual_link": "vl"}
     # and without the library, the same URLs come from netorch's own types
     monkeypatch.delenv(TYPES_PATH_ENV)
-    builtin = Path(__file__).resolve().parents[2] / "src" / "netorch" / "tosca" / "types"
+    builtin = Path(netorch.tosca.__file__).resolve().parent / "types"
     assert all(f.resolve().is_relative_to(builtin) for f in resolved(entry, None))

@@ -237,10 +237,19 @@ class _Resolver:
         return target, searched, False, None
 
 
+FollowFn = Callable[
+    ["_ImportRef", ImportedFile, "_Resolver", ImportGraph, set[Path], "deque[ImportedFile]"], None]
+
+
 def resolve_imports(entry: Path, entry_doc: YamlDocument, *, root: Path | None,
                     types_path: Path | None, allow_network: bool, stack: ExitStack,
-                    display: Callable[[Path], str]) -> ImportGraph:
-    """Walk the import graph from ``entry``; read every file once (linear in the files)."""
+                    display: Callable[[Path], str], follow: FollowFn | None = None
+                    ) -> ImportGraph:
+    """Walk the import graph from ``entry``; read every file once (linear in the files).
+
+    ``follow`` resolves and reads one import (default: read the file from disk); the native
+    loading path passes one that reads through its document cache."""
+    step = follow or _follow
     resolver = _Resolver(root=root, types_path=types_path, allow_network=allow_network,
                          stack=stack, display=display)
     graph = ImportGraph()
@@ -266,7 +275,7 @@ def resolve_imports(entry: Path, entry_doc: YamlDocument, *, root: Path | None,
                                                current.doc.file, line, col))
                 continue
             for ref in refs:
-                _follow(ref, current, resolver, graph, visited, queue)
+                step(ref, current, resolver, graph, visited, queue)
     return graph
 
 

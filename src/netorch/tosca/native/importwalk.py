@@ -33,11 +33,11 @@ from netorch.tosca.imports import (
     ImportedFile,
     ImportGraph,
     ResolvedImport,
-    _import_refs,
     _ImportRef,
     _repository_url,
     _Resolver,
     is_url,
+    resolve_imports,
 )
 from netorch.tosca.native.fastyaml import read_text
 from netorch.tosca.sol004.limits import YamlLimits, read_limited
@@ -145,35 +145,15 @@ def walk_imports(entry: Path, entry_doc: YamlDocument, *, root: Path | None,
                  display: Callable[[Path], str], record: FilesRead,
                  limits: YamlLimits | None = None) -> ImportGraph:
     """:func:`~netorch.tosca.imports.resolve_imports`, reading through the document cache."""
-    limits = limits or YamlLimits.from_env()
-    resolver = _Resolver(root=root, types_path=types_path, allow_network=allow_network,
-                         stack=stack, display=display)
-    graph = ImportGraph()
-    graph.files.append(ImportedFile(entry, entry_doc))
-    visited: set[Path] = {entry.resolve()}
-    queue: deque[ImportedFile] = deque(graph.files)
-    while queue:
-        current = queue.popleft()
-        data = current.doc.data
-        imports = data.get("imports") if isinstance(data, dict) else None
-        if imports is None:
-            continue
-        if not isinstance(imports, list):
-            line, col = current.doc.where("imports")
-            graph.diagnostics.append(error("tosca.invalid_imports", "'imports' must be a list",
-                                           current.doc.file, line, col))
-            continue
-        for index, item in enumerate(imports):
-            refs, problem = _import_refs(item, index)
-            if problem is not None:
-                line, col = current.doc.where("imports", index)
-                graph.diagnostics.append(error("tosca.invalid_imports", problem,
-                                               current.doc.file, line, col))
-                continue
-            for ref in refs:
-                _follow(ref, current, resolver, graph, visited, queue, record, types_path,
-                        limits)
-    return graph
+    lim = limits or YamlLimits.from_env()
+
+    def follow(ref: _ImportRef, current: ImportedFile, resolver: _Resolver, graph: ImportGraph,
+               visited: set[Path], queue: deque[ImportedFile]) -> None:
+        _follow(ref, current, resolver, graph, visited, queue, record, types_path, lim)
+
+    return resolve_imports(entry, entry_doc, root=root, types_path=types_path,
+                           allow_network=allow_network, stack=stack, display=display,
+                           follow=follow)
 
 
 def _follow(ref: _ImportRef, current: ImportedFile, resolver: _Resolver, graph: ImportGraph,
