@@ -460,3 +460,17 @@ def test_migration_0002_upgrades_an_existing_0001_database(store_url: str) -> No
             assert conn.execute(text("SELECT name FROM templates")).scalars().all() == ["old"]
     finally:
         engine.dispose()
+
+
+def test_a_vnf_package_an_onboarded_nsd_refers_to_cannot_be_deleted(ctx: Context,
+                                                                    tmp_path: Path) -> None:
+    vnf = onboard(ctx, VROUTER)
+    nsd = onboard(ctx, write_nsd(tmp_path / "nsd.yaml"))
+    assert nsd.status is OnboardStatus.ONBOARDED and nsd.record is not None
+    assert vnf.record is not None
+    with pytest.raises(ConflictError, match=f"provides VNFD {VROUTER_ID}"):
+        delete_package(ctx, vnf.record.content_hash)
+    # Once the NSD is gone, the VNF package can go too.
+    delete_package(ctx, nsd.record.content_hash)
+    delete_package(ctx, vnf.record.content_hash)
+    assert list_packages(ctx) == []

@@ -32,9 +32,9 @@ from pathlib import Path
 from typing import Any
 
 from netorch.model.diagnostics import Diagnostic, error
-from netorch.model.errors import NetorchError, NotFoundError
+from netorch.model.errors import ConflictError, NetorchError, NotFoundError
 from netorch.model.records import TemplateKind, TemplateRecord
-from netorch.model.serialize import model_to_dict
+from netorch.model.serialize import model_from_dict, model_to_dict
 from netorch.model.service import NodeTemplate, ServiceModel
 from netorch.services.context import Context
 from netorch.services.package_content import ContentError, pack, unpack
@@ -222,10 +222,29 @@ def get_package(ctx: Context, ref: str) -> TemplateRecord:
     return matches[0]
 
 
+def nsd_references(model: Mapping[str, Any]) -> set[str]:
+    """The ``vnfd_id`` values an onboarded NSD's VNF nodes refer to (SOL001 NSD: each VNF node
+    template carries the ``descriptor_id`` of the VNFD it is instantiated from)."""
+    nsd = model_from_dict(dict(model))
+    return {str(node.properties["descriptor_id"]) for node in nsd.nodes.values()
+            if node.is_a("tosca.nodes.nfv.VNF") and node.properties.get("descriptor_id")}
+
+
 def delete_package(ctx: Context, ref: str) -> TemplateRecord:
     """Delete an onboarded package and its content; :class:`ConflictError` while a service
-    instance uses it. Returns the deleted record."""
+    instance uses it, or while an onboarded NSD refers to a VNFD that only this package
+    provides. Returns the deleted record."""
     rec = get_package(ctx, ref)
+    if rec.kind == TemplateKind.VNF_PACKAGE and rec.descriptor_id:
+        others = [r for r in list_packages(ctx) if r.content_hash != rec.content_hash]
+        still_provided = any(r.kind == TemplateKind.VNF_PACKAGE
+                             and r.descriptor_id == rec.descriptor_id for r in others)
+        users = [describe(r) for r in others if r.kind == TemplateKind.NSD
+                 and rec.descriptor_id in nsd_references(r.model)]
+        if users and not still_provided:
+            raise ConflictError(
+                f"VNF package {describe(rec)} provides VNFD {rec.descriptor_id}, which the "
+                f"onboarded NSD(s) {', '.join(users)} refer to; delete those first")
     ctx.store.delete_template(rec.content_hash)
     shutil.rmtree(_materialized_dir(ctx, rec), ignore_errors=True)
     ctx.store.add_event(f"deleted {rec.kind} {describe(rec)}")
