@@ -237,21 +237,30 @@ class _Resolver:
         return target, searched, False, None
 
 
-FollowFn = Callable[
-    ["_ImportRef", ImportedFile, "_Resolver", ImportGraph, set[Path], "deque[ImportedFile]"], None]
+ReadFn = Callable[[Path, str], tuple[YamlDocument | None, list[Diagnostic]]]
+"""Reads one imported file (path, name to show in diagnostics)."""
+ResolvedFn = Callable[[str, Path, Path, bool], None]
+"""Told of every resolved import: (import target, importing file, resolved file, whether it
+was fetched from the network)."""
+
+
+def _read_from_disk(path: Path, shown: str) -> tuple[YamlDocument | None, list[Diagnostic]]:
+    doc, _raw, diags = read_yaml_file(path, shown)
+    return doc, diags
 
 
 def resolve_imports(entry: Path, entry_doc: YamlDocument, *, root: Path | None,
                     types_path: Path | None, allow_network: bool, stack: ExitStack,
-                    display: Callable[[Path], str], follow: FollowFn | None = None
-                    ) -> ImportGraph:
+                    display: Callable[[Path], str], read: ReadFn | None = None,
+                    on_resolved: ResolvedFn | None = None) -> ImportGraph:
     """Walk the import graph from ``entry``; read every file once (linear in the files).
 
-    ``follow`` resolves and reads one import (default: read the file from disk); the native
-    loading path passes one that reads through its document cache."""
-    step = follow or _follow
+    ``read`` reads one imported file (default: from disk); ``on_resolved`` is told of each
+    resolved import. The native loading path passes its document cache and its record of the
+    files read."""
     resolver = _Resolver(root=root, types_path=types_path, allow_network=allow_network,
                          stack=stack, display=display)
+    reader = read or _read_from_disk
     graph = ImportGraph()
     graph.files.append(ImportedFile(entry, entry_doc))
     visited: set[Path] = {entry.resolve()}
@@ -275,12 +284,13 @@ def resolve_imports(entry: Path, entry_doc: YamlDocument, *, root: Path | None,
                                                current.doc.file, line, col))
                 continue
             for ref in refs:
-                step(ref, current, resolver, graph, visited, queue)
+                _follow(ref, current, resolver, graph, visited, queue, reader, on_resolved)
     return graph
 
 
 def _follow(ref: _ImportRef, current: ImportedFile, resolver: _Resolver, graph: ImportGraph,
-            visited: set[Path], queue: deque[ImportedFile]) -> None:
+            visited: set[Path], queue: deque[ImportedFile], read: ReadFn,
+            on_resolved: ResolvedFn | None) -> None:
     line, col = current.doc.where(*ref.position)
     target = ref.file
     if ref.repository is not None:
@@ -300,13 +310,16 @@ def _follow(ref: _ImportRef, current: ImportedFile, resolver: _Resolver, graph: 
                                        f"import {target!r} not found{why}{where}",
                                        current.doc.file, line, col))
         return
+    if on_resolved is not None:
+        fetched = resolver._fetch_dir is not None and path.is_relative_to(resolver._fetch_dir)
+        on_resolved(target, current.path, path, fetched)
     current.imports.append(ResolvedImport(path, ref.namespace_prefix))
     real = path.resolve()
     if real in visited:
         return
     visited.add(real)
     shown = f"{BUILTIN_LABEL}/{path.name}" if builtin else resolver.display(path)
-    doc, _raw, diags = read_yaml_file(path, shown)
+    doc, diags = read(path, shown)
     graph.diagnostics.extend(diags)
     if doc is None:
         return

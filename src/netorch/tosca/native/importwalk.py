@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from collections import OrderedDict, deque
+from collections import OrderedDict
 from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -28,14 +28,8 @@ from pathlib import Path
 
 from netorch.model.diagnostics import Diagnostic, error
 from netorch.tosca.imports import (
-    BUILTIN_LABEL,
     ETSI_SOL001_URL,
-    ImportedFile,
     ImportGraph,
-    ResolvedImport,
-    _ImportRef,
-    _repository_url,
-    _Resolver,
     is_url,
     resolve_imports,
 )
@@ -147,55 +141,14 @@ def walk_imports(entry: Path, entry_doc: YamlDocument, *, root: Path | None,
     """:func:`~netorch.tosca.imports.resolve_imports`, reading through the document cache."""
     lim = limits or YamlLimits.from_env()
 
-    def follow(ref: _ImportRef, current: ImportedFile, resolver: _Resolver, graph: ImportGraph,
-               visited: set[Path], queue: deque[ImportedFile]) -> None:
-        _follow(ref, current, resolver, graph, visited, queue, record, types_path, lim)
+    def read(path: Path, shown: str) -> tuple[YamlDocument | None, list[Diagnostic]]:
+        return read_imported(path, shown, record, lim)
+
+    def on_resolved(target: str, importer: Path, path: Path, fetched: bool) -> None:
+        record.fetched = record.fetched or fetched
+        record.absent.update(str(p.absolute()) for p in _probed(target, importer, path,
+                                                                types_path))
 
     return resolve_imports(entry, entry_doc, root=root, types_path=types_path,
                            allow_network=allow_network, stack=stack, display=display,
-                           follow=follow)
-
-
-def _follow(ref: _ImportRef, current: ImportedFile, resolver: _Resolver, graph: ImportGraph,
-            visited: set[Path], queue: deque[ImportedFile], record: FilesRead,
-            types_path: Path | None, limits: YamlLimits) -> None:
-    line, col = current.doc.where(*ref.position)
-    target = ref.file
-    if ref.repository is not None:
-        base = _repository_url(current.doc, ref.repository)
-        if base is None:
-            graph.diagnostics.append(error(
-                "import.not_found",
-                f"import {ref.file!r} names repository {ref.repository!r}, which is not defined",
-                current.doc.file, line, col))
-            return
-        target = base.strip().rstrip("/") + "/" + ref.file.lstrip("/")
-    path, searched, builtin, problem = resolver.resolve(target, current.path)
-    if path is None:
-        where = "; searched: " + ", ".join(searched) if searched else ""
-        why = f" ({problem})" if problem else ""
-        graph.diagnostics.append(error("import.not_found",
-                                       f"import {target!r} not found{why}{where}",
-                                       current.doc.file, line, col))
-        return
-    if resolver._fetch_dir is not None and path.is_relative_to(resolver._fetch_dir):
-        record.fetched = True
-    record.absent.update(str(p.absolute()) for p in _probed(target, current.path, path,
-                                                            types_path))
-    current.imports.append(ResolvedImport(path, ref.namespace_prefix))
-    real = path.resolve()
-    if real in visited:
-        return
-    visited.add(real)
-    shown = f"{BUILTIN_LABEL}/{path.name}" if builtin else resolver.display(path)
-    doc, diags = read_imported(path, shown, record, limits)
-    graph.diagnostics.extend(diags)
-    if doc is None:
-        return
-    if not isinstance(doc.data, dict):
-        graph.diagnostics.append(error("import.invalid",
-                                       "an imported file must hold a YAML mapping", shown))
-        return
-    imported = ImportedFile(path, doc, ref.namespace_prefix or current.namespace_prefix, builtin)
-    graph.files.append(imported)
-    queue.append(imported)
+                           read=read, on_resolved=on_resolved)
