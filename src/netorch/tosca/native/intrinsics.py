@@ -253,19 +253,8 @@ class Functions:
         own capabilities."""
         if node is None:
             return None
-        raw = self.nodes[node]
-        requirements = raw.get("requirements") if isinstance(raw, dict) else None
-        for entry in requirements if isinstance(requirements, list) else ():
-            if not isinstance(entry, dict):
-                continue
-            for req_name, value in entry.items():
-                if req_name != name:
-                    continue
-                target = value.get("node") if isinstance(value, dict) else value
-                if not isinstance(target, str) or target not in self.nodes:
-                    raise NotNative("get_property through a requirement that names no node")
-                return self._capability_property(target, req_name, prop, context, where)
-        return self._capability_property(node, name, prop, context, where)
+        target = self._requirement_target(node, name, "get_property")
+        return self._capability_property(target or node, name, prop, context, where)
 
     def _capability_property(self, node: str, capability: Any, prop: Any,
                              context: str | None, where: Where) -> Any:
@@ -351,19 +340,23 @@ class Functions:
 
     def _requirement_or_capability_attribute(self, node: str, name: Any, attribute: Any,
                                              context: str | None, where: Where) -> Any:
+        target = self._requirement_target(node, name, "get_attribute")
+        return self._capability_attribute(target or node, name, attribute, context, where)
+
+    def _requirement_target(self, node: str, name: Any, function: str) -> str | None:
+        """The node template that ``node``'s first requirement called ``name`` targets, or None
+        when it has no such requirement (``name`` is then one of its own capabilities)."""
         raw = self.nodes[node]
         requirements = raw.get("requirements") if isinstance(raw, dict) else None
         for entry in requirements if isinstance(requirements, list) else ():
-            if not isinstance(entry, dict):
+            if not isinstance(entry, dict) or name not in entry:
                 continue
-            for req_name, value in entry.items():
-                if req_name != name:
-                    continue
-                target = value.get("node") if isinstance(value, dict) else value
-                if not isinstance(target, str) or target not in self.nodes:
-                    raise NotNative("get_attribute through a requirement that names no node")
-                return self._capability_attribute(target, req_name, attribute, context, where)
-        return self._capability_attribute(node, name, attribute, context, where)
+            value = entry[name]
+            target = value.get("node") if isinstance(value, dict) else value
+            if not isinstance(target, str) or target not in self.nodes:
+                raise NotNative(f"{function} through a requirement that names no node")
+            return target
+        return None
 
     def _capability_attribute(self, node: str, capability: Any, attribute: Any,
                               context: str | None, where: Where) -> Any:
