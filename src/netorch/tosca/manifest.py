@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -219,6 +220,18 @@ def _block(block: list[tuple[int, str]], position: int, result: Manifest) -> Non
             "non_mano_artifact_sets or an artifact block starting with Source)", first_line))
 
 
+def _pairs(lines: list[tuple[int, str]], result: Manifest) -> Iterator[tuple[int, str, str]]:
+    """``(line, key, value)`` for each ``key: value`` line; any other line is a problem."""
+    for number, raw in lines:
+        pair = _split(raw)
+        if pair is None:
+            result.problems.append(ManifestProblem(
+                "sol004.manifest_invalid", f"expected 'key: value', found {raw.strip()!r}",
+                number))
+            continue
+        yield number, pair[0], pair[1]
+
+
 def _metadata(block: list[tuple[int, str]], position: int, result: Manifest) -> None:
     if result.metadata_line is not None:
         result.problems.append(ManifestProblem(
@@ -226,14 +239,7 @@ def _metadata(block: list[tuple[int, str]], position: int, result: Manifest) -> 
         return
     result.metadata_line = block[0][0]
     result.metadata_first = position == 0
-    for number, raw in block[1:]:
-        pair = _split(raw)
-        if pair is None:
-            result.problems.append(ManifestProblem(
-                "sol004.manifest_invalid", f"expected 'key: value', found {raw.strip()!r}",
-                number))
-            continue
-        key, value = pair
+    for number, key, value in _pairs(block[1:], result):
         if key in result.metadata:
             result.problems.append(ManifestProblem(
                 "sol004.manifest_invalid", f"metadata key {key!r} appears twice", number))
@@ -244,14 +250,7 @@ def _metadata(block: list[tuple[int, str]], position: int, result: Manifest) -> 
 
 def _non_mano(block: list[tuple[int, str]], result: Manifest) -> None:
     current: str | None = None
-    for number, raw in block[1:]:
-        pair = _split(raw)
-        if pair is None:
-            result.problems.append(ManifestProblem(
-                "sol004.manifest_invalid", f"expected 'key: value', found {raw.strip()!r}",
-                number))
-            continue
-        key, value = pair
+    for number, key, value in _pairs(block[1:], result):
         if not value:
             current = key
             result.non_mano_sets.setdefault(key, [])
@@ -276,14 +275,7 @@ def _artifacts(block: list[tuple[int, str]], result: Manifest) -> None:
             fields_.get("Source", ""), fields_.get("Algorithm"), fields_.get("Hash"), start,
             fields_.get("Signature"), fields_.get("Certificate"), dict(lines)))
 
-    for number, raw in block:
-        pair = _split(raw)
-        if pair is None:
-            result.problems.append(ManifestProblem(
-                "sol004.manifest_invalid", f"expected 'key: value', found {raw.strip()!r}",
-                number))
-            continue
-        key, value = pair
+    for number, key, value in _pairs(block, result):
         if key == "Source" and "Source" in lines:
             # a new artifact without the blank line that should separate it: tolerated
             flush()
