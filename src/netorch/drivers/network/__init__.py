@@ -1,0 +1,1 @@
+"""Network device drivers: the protocol every device driver keeps, and the registry."""
