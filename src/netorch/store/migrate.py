@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 _PG_LOCK_KEY = 0x6E65746F7263  # "netorc": arbitrary but fixed advisory-lock key
 
-HEAD = "0002"
+HEAD = "0005"
 """The newest revision. Kept here so that opening a store at head needs no Alembic import
 (a CLI command stays fast); a test checks it against the scripts."""
 
