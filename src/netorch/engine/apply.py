@@ -29,7 +29,7 @@ from datetime import UTC, datetime
 from typing import TypeVar
 
 from netorch.engine.attributes import resolve
-from netorch.engine.drivers import DriverSet, ResourceDriver
+from netorch.engine.drivers import DriverSet, ResourceDriver, updatable
 from netorch.engine.journal import Journal
 from netorch.model.errors import PermanentError, TemporaryError
 from netorch.model.operations import StepOp, StepRecord, StepState
@@ -323,7 +323,8 @@ class _Run:
         self.records.pop(step.node_id, None)
 
     async def update(self, step: Step) -> None:
-        """In-place update of a logical (software) node: a new recorded spec, no VIM call."""
+        """In-place update: a new recorded spec; drivers that configure something in place
+        (network configuration) are called with the new request, keeping the key."""
         record = self.records.get(step.node_id)
         node = step.node
         started = _now()
@@ -332,8 +333,31 @@ class _Run:
         await self.journal.step_started(
             self.step_record(step, StepState.STARTED, key=record.key, started=started), None)
         self.emit(step, StepState.STARTED)
+        attributes = dict(record.attributes)
+        driver = updatable(self.drivers.for_kind(record.kind))
+        if driver is not None:
+            req = CreateRequest(
+                key=record.key, kind=record.kind, name=f"{self.service}-{step.node_id}",
+                service=self.service, node_id=step.node_id, node_type=node.type,
+                properties=resolve(dict(node.properties), me=step.node_id,
+                                   records=self.records),
+                capabilities=node.capabilities, links=self.links(step),
+                placement=node.placement,
+            )
+            ref = record.ref
+            try:
+                state = await self.call(f"update {step.node_id}",
+                                        lambda: driver.update(ref, req),
+                                        self.heights.get(step.id, 0))
+            except _StepFailed as failure:
+                await self.journal.step_finished(self.step_record(
+                    step, StepState.FAILED, key=record.key, error=failure.message,
+                    started=started), None)
+                raise
+            attributes = dict(state.attributes)
         updated = replace(record, spec_hash=node.spec_hash(), spec=node.to_dict(),
-                          depends_on=tuple(step.links), node_type=node.type)
+                          depends_on=tuple(step.links), node_type=node.type,
+                          attributes=attributes)
         await self.journal.step_finished(
             self.step_record(step, StepState.COMPLETED, key=record.key, started=started),
             updated)

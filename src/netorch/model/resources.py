@@ -21,11 +21,26 @@ class ResourceKind(StrEnum):
     VOLUME = "volume"
     SOFTWARE = "software"
     """Logical nodes (software components, VNF / NS wrappers, abstract nodes): no VIM call."""
+    DEVICE = "device"
+    """An existing network device or controller netorch configures (never created or deleted
+    by netorch: "create" adopts it after checking it answers, "delete" lets go of it)."""
+    NETCONFIG = "netconfig"
+    """The network configuration of one service across its devices (VLANs, VRFs, chains),
+    applied as one all-or-nothing multi-device transaction."""
 
 
 VIM_KINDS: frozenset[ResourceKind] = frozenset(
     {ResourceKind.COMPUTE, ResourceKind.NETWORK, ResourceKind.PORT, ResourceKind.VOLUME}
 )
+
+NETWORK_KINDS: frozenset[ResourceKind] = frozenset({ResourceKind.DEVICE, ResourceKind.NETCONFIG})
+"""Kinds handled by the network (device) driver rather than a VIM."""
+
+IN_PLACE_KINDS: frozenset[ResourceKind] = frozenset(
+    {ResourceKind.SOFTWARE, ResourceKind.DEVICE, ResourceKind.NETCONFIG}
+)
+"""Kinds changed in place when their spec or dependencies change (configuration, not
+infrastructure): the planner UPDATEs them instead of replacing them."""
 
 
 class ResourceStatus(StrEnum):

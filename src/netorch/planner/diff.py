@@ -6,7 +6,8 @@ Rules (Kubernetes-style desired/observed reconciliation, Terraform-style actions
 * observed but recorded PENDING_CREATE / PENDING_DELETE / FAILED, unhealthy, or of another
   kind -> REPLACE;
 * spec hash differs, or a structural requirement (HostedOn, BindsTo, LinksTo, AttachesTo …)
-  now points elsewhere -> UPDATE for software (configured in place), REPLACE for VIM
+  now points elsewhere -> UPDATE for software and network configuration (changed in
+  place), REPLACE for VIM
   resources; a software node whose dependencies changed (e.g. a scaled tier it depends on) is
   UPDATEd, while infrastructure ignores plain DependsOn changes;
 * otherwise NOOP.
@@ -21,7 +22,7 @@ from __future__ import annotations
 
 from collections import deque
 
-from netorch.model.resources import RecordState, ResourceKind
+from netorch.model.resources import IN_PLACE_KINDS, RecordState
 from netorch.planner.observed import ObservedResource, ObservedState
 from netorch.planner.plan import Action, Change
 from netorch.topology.graph import Topology
@@ -45,17 +46,17 @@ def _compare(node: Node, observed: ObservedResource | None, structural: frozense
     if observed.kind is not node.kind:
         return Action.REPLACE, f"kind changed from {observed.kind.value} to {node.kind.value}"
     if observed.spec_hash != node.spec_hash():
-        if node.kind is ResourceKind.SOFTWARE:
+        if node.kind in IN_PLACE_KINDS:
             return Action.UPDATE, "spec changed"
         return Action.REPLACE, "spec changed"
     recorded = frozenset(observed.depends_on)
     if not structural <= recorded:
         # Re-pointed to another host / network / volume: the resource itself must be rebuilt.
         moved = ", ".join(sorted(structural - recorded))
-        if node.kind is ResourceKind.SOFTWARE:
+        if node.kind in IN_PLACE_KINDS:
             return Action.UPDATE, f"now requires {moved}"
         return Action.REPLACE, f"now requires {moved}"
-    if node.kind is ResourceKind.SOFTWARE and dependencies != recorded:
+    if node.kind in IN_PLACE_KINDS and dependencies != recorded:
         return Action.UPDATE, "its dependencies changed"
     return Action.NOOP, "up to date"
 

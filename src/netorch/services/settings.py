@@ -19,6 +19,12 @@ class Settings(BaseSettings):
     step_timeout_s: float = 120.0
     max_attempts: int = 4
     backoff_initial_s: float = 0.2
+    # notification delivery (services/notify.py, SOL013 §6.x): exponential backoff per entry
+    notify_backoff_initial_s: float = 1.0
+    notify_backoff_max_s: float = 300.0
+    notify_max_attempts: int = 30
+    notify_poll_interval_s: float = 1.0
+    notify_timeout_s: float = 10.0
 
     def db_url(self) -> str:
         if self.db is None:

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from types import TracebackType
 from typing import Any
 
-from sqlalchemy import Connection, delete, func, insert, select, update
+from sqlalchemy import Connection, Engine, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from netorch.model.errors import ConflictError, NotFoundError
@@ -80,6 +80,11 @@ class Store:
         for journal in list(self._journals):
             journal.close_sync()
         self._engine.dispose()
+
+    @property
+    def engine(self) -> Engine:
+        """The SQLAlchemy engine, for the store's sibling modules (outbox, API tables)."""
+        return self._engine
 
     def journal(self) -> StoreJournal:
         """A new journal writing to this store; close it (``await journal.close()``) when done."""

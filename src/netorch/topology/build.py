@@ -7,7 +7,9 @@ scalable (ETSI GS NFV-SOL 001 §6.10 aspects / instantiation levels; see
 scaled compute attaches (TOSCA 1.3 §5.9.3 ``local_storage``, SOL001 ``virtual_storage``), are
 *followers*: they get the same count, and instance ``i`` goes with the leader's instance ``i``.
 Every instance of a compute template targeted by an affinity / anti-affinity policy carries its
-placement rules (:mod:`netorch.topology.placement`).
+placement rules (:mod:`netorch.topology.placement`). A service that attaches virtual links to
+network devices or chains VNFs through them gets one more node, its device configuration
+(:mod:`netorch.topology.stitching`).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from netorch.topology.kinds import FOLLOW_EDGE_KINDS, EdgeKind, classify, edge_k
 from netorch.topology.node import Node, instance_id
 from netorch.topology.placement import placement_rules
 from netorch.topology.scaling import instance_counts
+from netorch.topology.stitching import add_stitching
 
 
 def _chain(template: NodeTemplate) -> tuple[str, ...]:
@@ -117,5 +120,6 @@ def build_topology(model: ServiceModel, *, scale_levels: Mapping[str, int] | Non
                     for target in targets:
                         topo.add_edge(source, target, kind, req.name)
 
+    diagnostics.extend(add_stitching(topo, model.source))
     diagnostics.extend(topo.check())
     return topo, diagnostics

@@ -90,6 +90,9 @@ _KIND_OF_TYPE: dict[str, ResourceKind] = {
     "tosca.nodes.nfv.Vdu.VirtualBlockStorage": ResourceKind.VOLUME,
     "tosca.nodes.nfv.Vdu.VirtualObjectStorage": ResourceKind.VOLUME,
     "tosca.nodes.nfv.Vdu.VirtualFileStorage": ResourceKind.VOLUME,
+    # netorch's network types (types/netorch/netorch_network_types.yaml)
+    "netorch.nodes.network.Device": ResourceKind.DEVICE,
+    "netorch.nodes.network.Stitching": ResourceKind.NETCONFIG,
 }
 
 

@@ -101,6 +101,16 @@ def builtin_types_dir(stack: ExitStack) -> Path:
     return Path(stack.enter_context(importlib.resources.as_file(resource)))
 
 
+NETORCH_TYPE_FILES: frozenset[str] = frozenset({"netorch_network_types.yaml"})
+"""netorch's own type files, importable by bare name from any template."""
+
+
+def netorch_types_dir(stack: ExitStack) -> Path:
+    """The directory holding netorch's own (non-ETSI) type files."""
+    resource = importlib.resources.files("netorch.tosca") / "types" / "netorch"
+    return Path(stack.enter_context(importlib.resources.as_file(resource)))
+
+
 def _import_refs(item: Any, index: int) -> tuple[list[_ImportRef], str | None]:
     """The import definitions of one ``imports`` list item (short or extended notation)."""
     pos: tuple[str | int, ...] = ("imports", index)
@@ -182,6 +192,11 @@ class _Resolver:
             searched.append(self.display(fallback))
             if fallback.is_file():
                 return fallback, searched, False, None
+        if ref in NETORCH_TYPE_FILES:
+            own = netorch_types_dir(self.stack) / ref
+            searched.append(f"{BUILTIN_LABEL} ({ref})")
+            if own.is_file():
+                return own, searched, True, None
         return None, searched, False, None
 
     def _resolve_url(self, url: str, importer: Path
