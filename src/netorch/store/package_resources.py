@@ -126,7 +126,7 @@ class PackageResources:
             raise NotFoundError(f"no {what} resource with id {rid!r}")
         return found
 
-    def list(self, kind: ResourceKind, *, descriptor_id: str | None = None,
+    def find(self, kind: ResourceKind, *, descriptor_id: str | None = None,
              content_hash: str | None = None) -> list[PackageResource]:
         """Oldest first."""
         query = (select(package_resources).where(package_resources.c.kind == str(kind))
