@@ -6,6 +6,7 @@ proc(5)), so a PID the kernel reused for an unrelated process is never signalled
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import logging
 import os
@@ -58,10 +59,8 @@ def start_time(pid: int) -> int | None:
 
 def _reap(pid: int) -> None:
     """Collect ``pid`` if it is our own exited child (no zombie stays behind)."""
-    try:
+    with contextlib.suppress(ChildProcessError):
         os.waitpid(pid, os.WNOHANG)
-    except ChildProcessError:
-        pass
 
 
 def alive(proc: ProcId) -> bool:
@@ -78,7 +77,7 @@ def spawn(argv: Sequence[str], *, log_file: Path, cwd: Path | None = None,
     """Start ``argv`` in its own session (like ``setsid``), stdin from /dev/null, stdout and
     stderr appended to ``log_file``."""
     with log_file.open("ab") as out:
-        child = subprocess.Popen(  # noqa: S603 - argv built by the lab, never a shell
+        child = subprocess.Popen(
             list(argv), stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
             cwd=cwd, env=dict(env) if env is not None else None, start_new_session=True)
     st = start_time(child.pid)
@@ -111,16 +110,14 @@ def stop(procs: Iterable[ProcId], grace_s: float = 3.0) -> list[ProcId]:
 
 
 def _signal(pid: int, sig: signal.Signals) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.kill(pid, sig)
-    except ProcessLookupError:
-        pass
 
 
 def run(argv: Sequence[str], *, input_text: str | None = None,
         check: bool = True, timeout: float = 30.0) -> subprocess.CompletedProcess[str]:
     """Run a short helper command (ip, ssh-keygen, useradd …) and capture its output."""
-    done = subprocess.run(  # noqa: S603 - argv built by the lab, never a shell
+    done = subprocess.run(
         list(argv), input=input_text, capture_output=True, text=True, timeout=timeout,
         check=False)
     if check and done.returncode != 0:
