@@ -237,3 +237,106 @@ class Credentials:
     username: str
     password: str | None = field(default=None, repr=False)
     key_file: str | None = None
+
+
+def qualify(intent: DeviceIntent, service: str) -> DeviceIntent:
+    """``intent`` with its entry names made unique to one service instance: VRFs and chains
+    are prefixed ``<service>-``, descriptions carry the ``netorch:<service>`` tag. Sub-interface
+    names are the device's own (``eth1.101``) and stay as they are."""
+    tag = f"netorch:{service}"
+
+    def name(n: str) -> str:
+        return n if n.startswith(f"{service}-") else f"{service}-{n}"
+
+    return DeviceIntent(
+        device=intent.device, tag=tag,
+        interfaces=tuple(SubInterface(parent=i.parent, vlan=i.vlan,
+                                      description=f"{tag} {i.description}".strip()
+                                      if not i.description.startswith(tag) else i.description,
+                                      ipv4_prefix=i.ipv4_prefix) for i in intent.interfaces),
+        vrfs=tuple(Vrf(name=name(v.name), rd=v.rd, import_targets=v.import_targets,
+                       export_targets=v.export_targets, interfaces=v.interfaces)
+                   for v in intent.vrfs),
+        chains=tuple(Chain(name=name(c.name), hops=c.hops, description=c.description)
+                     for c in intent.chains))
+
+
+def empty_like(intent: DeviceIntent) -> DeviceIntent:
+    """An intent for the same device with nothing in it (what terminate wants)."""
+    return DeviceIntent(device=intent.device, tag=intent.tag)
+
+
+def merge_names(a: DeviceIntent, b: DeviceIntent | None) -> DeviceIntent:
+    """Every entry of ``a`` plus those of ``b`` that ``a`` does not name (``a`` wins)."""
+    if b is None:
+        return a
+    have_if = {i.name for i in a.interfaces}
+    have_vrf = {v.name for v in a.vrfs}
+    have_chain = {c.name for c in a.chains}
+    return DeviceIntent(
+        device=a.device, tag=a.tag or b.tag,
+        interfaces=a.interfaces + tuple(i for i in b.interfaces if i.name not in have_if),
+        vrfs=a.vrfs + tuple(v for v in b.vrfs if v.name not in have_vrf),
+        chains=a.chains + tuple(c for c in b.chains if c.name not in have_chain))
+
+
+def diff_intent(intended: DeviceIntent, running: DeviceIntent) -> list[DriftEntry]:
+    """Where ``running`` differs from ``intended``, entry by entry and field by field.
+
+    Only entries ``intended`` names are compared: what else runs on the device is not
+    netorch's. An entry missing on the device is reported with ``running`` ``None``.
+    """
+    device = intended.device.name
+    out: list[DriftEntry] = []
+
+    def compare(path: str, want: Mapping[str, Any], have: Mapping[str, Any] | None) -> None:
+        if have is None:
+            out.append(DriftEntry(device, path, want, None))
+            return
+        for key in sorted(want):
+            w, h = want[key], have.get(key)
+            if isinstance(w, list):
+                w, h = sorted(map(str, w)), sorted(map(str, h or []))
+            if w != h and not (w in ("", None) and h in ("", None)):
+                out.append(DriftEntry(device, f"{path}/{key}", w, h))
+
+    run_if = {i.name: i.to_dict() for i in running.interfaces}
+    for i in intended.interfaces:
+        compare(f"/interfaces/interface[name={i.name}]", i.to_dict(), run_if.get(i.name))
+    run_vrf = {v.name: v.to_dict() for v in running.vrfs}
+    for v in intended.vrfs:
+        compare(f"/vrfs/vrf[name={v.name}]", v.to_dict(), run_vrf.get(v.name))
+    run_chain = {c.name: c for c in running.chains}
+    for c in intended.chains:
+        path = f"/chains/chain[name={c.name}]"
+        have = run_chain.get(c.name)
+        if have is None:
+            out.append(DriftEntry(device, path, c.to_dict(), None))
+            continue
+        if c.description != have.description:
+            out.append(DriftEntry(device, f"{path}/description", c.description,
+                                  have.description))
+        run_hops = {h.index: h.to_dict() for h in have.hops}
+        for hop in c.hops:
+            compare(f"{path}/hop[index={hop.index}]", hop.to_dict(), run_hops.get(hop.index))
+        for index in sorted(set(run_hops) - {h.index for h in c.hops}):
+            out.append(DriftEntry(device, f"{path}/hop[index={index}]", None, run_hops[index]))
+    return out
+
+
+def endpoint_from_properties(name: str, props: Mapping[str, Any]) -> DeviceEndpoint:
+    """The endpoint of a ``netorch.nodes.network.Device`` node from its properties."""
+    address = str(props.get("management_address", ""))
+    snmp_props = props.get("snmp")
+    snmp = None
+    if isinstance(snmp_props, Mapping):
+        creds = snmp_props.get("credentials")
+        snmp = SnmpAccess(host=str(snmp_props.get("address") or address),
+                          port=int(snmp_props.get("port", 161)),
+                          version=str(snmp_props.get("version", "2c")),
+                          credentials=None if creds is None else str(creds))
+    return DeviceEndpoint(
+        name=name, driver=DeviceDriverKind(str(props.get("driver", "netconf"))),
+        platform=str(props.get("platform", "generic")), host=address,
+        port=int(props.get("port", 830)), credentials=str(props.get("credentials", name)),
+        snmp=snmp)

@@ -33,9 +33,9 @@ from netorch.model.network import (
     DeviceDriverKind,
     DeviceEndpoint,
     DeviceIntent,
-    SnmpAccess,
     SubInterface,
     Vrf,
+    endpoint_from_properties,
 )
 from netorch.model.resources import ResourceKind
 from netorch.topology.graph import Topology
@@ -57,21 +57,7 @@ def is_a(node: Node, type_name: str) -> bool:
 
 def device_endpoint(node: Node) -> DeviceEndpoint:
     """The :class:`DeviceEndpoint` of a ``netorch.nodes.network.Device`` node."""
-    props = node.properties
-    address = str(props.get("management_address", ""))
-    snmp_props = props.get("snmp")
-    snmp = None
-    if isinstance(snmp_props, Mapping):
-        creds = snmp_props.get("credentials")
-        snmp = SnmpAccess(host=str(snmp_props.get("address") or address),
-                          port=int(snmp_props.get("port", 161)),
-                          version=str(snmp_props.get("version", "2c")),
-                          credentials=None if creds is None else str(creds))
-    return DeviceEndpoint(
-        name=node.id, driver=DeviceDriverKind(str(props.get("driver", "netconf"))),
-        platform=str(props.get("platform", "generic")), host=address,
-        port=int(props.get("port", 830)), credentials=str(props.get("credentials", node.id)),
-        snmp=snmp)
+    return endpoint_from_properties(node.id, node.properties)
 
 
 @dataclass(slots=True)
