@@ -18,7 +18,7 @@ from typing import Annotated, Any, NoReturn
 import typer
 from rich.console import Console
 
-from netorch.cli import packages, render
+from netorch.cli import lab, packages, render
 from netorch.model.errors import (
     ConflictError,
     NetorchError,
@@ -46,6 +46,7 @@ vim_app = typer.Typer(help="VIM utilities (fault injection on simulated VIMs).",
                       no_args_is_help=True)
 app.add_typer(vim_app, name="vim")
 app.add_typer(packages.packages_app, name="packages")
+app.add_typer(lab.lab_app, name="lab")
 
 def _console(stderr: bool) -> Console:
     """A console; when output is not a terminal (pipes, CI logs) tables get 160 columns."""
