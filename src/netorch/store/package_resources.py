@@ -13,18 +13,20 @@ Who uses a resource (an NS instance using an NSD, §5.5.2.2 ``nsdUsageState``) i
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import Connection, delete, func, insert, select, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.exc import IntegrityError
 
 from netorch.model.errors import ConflictError, NotFoundError
 from netorch.store.columns import utcnow
+from netorch.store.connect import writer
 from netorch.store.store import Store
 from netorch.store.tables import package_resource_users, package_resources
 
@@ -95,12 +97,23 @@ class PackageResources:
     """The package resources of one :class:`Store` (same engine, same transactions)."""
 
     def __init__(self, store: Store) -> None:
-        self._store = store
+        self._engine = store.engine
+        self._writer = writer(store.engine)
+
+    @contextmanager
+    def _write(self) -> Iterator[Connection]:
+        with self._writer.begin() as conn:
+            yield conn
+
+    @contextmanager
+    def _read(self) -> Iterator[Connection]:
+        with self._engine.connect() as conn:
+            yield conn
 
     def create(self, kind: ResourceKind, user_defined_data: Mapping[str, Any]) -> PackageResource:
         now = utcnow()
         rid = str(uuid.uuid4())
-        with self._store._write() as conn:
+        with self._write() as conn:
             conn.execute(insert(package_resources).values(
                 id=rid, kind=str(kind), onboarding_state=str(OnboardingState.CREATED),
                 operational_state=str(OperationalState.DISABLED),
@@ -111,7 +124,7 @@ class PackageResources:
         query = select(package_resources).where(package_resources.c.id == rid)
         if kind is not None:
             query = query.where(package_resources.c.kind == str(kind))
-        with self._store._read() as conn:
+        with self._read() as conn:
             row = conn.execute(query).mappings().first()
             if row is None:
                 return None
@@ -135,14 +148,14 @@ class PackageResources:
             query = query.where(package_resources.c.descriptor_id == descriptor_id)
         if content_hash is not None:
             query = query.where(package_resources.c.content_hash == content_hash)
-        with self._store._read() as conn:
+        with self._read() as conn:
             rows = list(conn.execute(query).mappings())
             users = self._users(conn, [r["id"] for r in rows])
         return [_from_row(r, users.get(r["id"], ())) for r in rows]
 
     def shares_content(self, content_hash: str, but: str) -> bool:
         """Whether a resource other than ``but`` refers to the template ``content_hash``."""
-        with self._store._read() as conn:
+        with self._read() as conn:
             count = conn.execute(
                 select(func.count()).select_from(package_resources).where(
                     package_resources.c.content_hash == content_hash,
@@ -164,7 +177,7 @@ class PackageResources:
         row_values = {k: (str(v) if isinstance(v, StrEnum) else v) for k, v in values.items()}
         row_values["updated_at"] = utcnow()
         key = (package_resources.c.id == rid) & (package_resources.c.kind == str(kind))
-        with self._store._write() as conn:
+        with self._write() as conn:
             row = conn.execute(
                 select(package_resources.c.onboarding_state,
                        package_resources.c.operational_state).where(key).with_for_update()
@@ -188,7 +201,7 @@ class PackageResources:
         """Delete a DISABLED resource nobody uses (SOL005 §9.4.3.3.5 / §5.4.3.3.5); returns
         what was deleted. :class:`ConflictError` otherwise, :class:`NotFoundError` if absent."""
         key = (package_resources.c.id == rid) & (package_resources.c.kind == str(kind))
-        with self._store._write() as conn:
+        with self._write() as conn:
             row = conn.execute(select(package_resources).where(key).with_for_update()
                                ).mappings().first()
             if row is None:
@@ -211,7 +224,7 @@ class PackageResources:
     def interrupted(self) -> list[PackageResource]:
         """Resources left in UPLOADING or PROCESSING (by a process that stopped)."""
         busy = [str(OnboardingState.UPLOADING), str(OnboardingState.PROCESSING)]
-        with self._store._read() as conn:
+        with self._read() as conn:
             rows = list(conn.execute(select(package_resources).where(
                 package_resources.c.onboarding_state.in_(busy))).mappings())
         return [_from_row(r, ()) for r in rows]
@@ -221,7 +234,7 @@ class PackageResources:
     def add_user(self, rid: str, user_id: str) -> None:
         """Record that ``user_id`` uses resource ``rid`` (idempotent)."""
         try:
-            with self._store._write() as conn:
+            with self._write() as conn:
                 if conn.execute(select(package_resources.c.id).where(
                         package_resources.c.id == rid)).first() is None:
                     raise NotFoundError(f"no package resource with id {rid!r}")
@@ -236,13 +249,13 @@ class PackageResources:
 
     def remove_user(self, rid: str, user_id: str) -> None:
         """Forget that ``user_id`` uses ``rid`` (idempotent)."""
-        with self._store._write() as conn:
+        with self._write() as conn:
             conn.execute(delete(package_resource_users).where(
                 package_resource_users.c.resource_id == rid,
                 package_resource_users.c.user_id == user_id))
 
     @staticmethod
-    def _users(conn: Any, ids: list[str]) -> dict[str, tuple[str, ...]]:
+    def _users(conn: Connection, ids: list[str]) -> dict[str, tuple[str, ...]]:
         if not ids:
             return {}
         rows = conn.execute(
