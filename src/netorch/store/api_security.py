@@ -6,11 +6,9 @@ salted KDF hash is stored. The audit log is append-only: one row per mutating AP
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import delete, insert, or_, select
+from sqlalchemy import RowMapping, delete, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from netorch.model.api_access import ApiClient, AuditEntry, Role
@@ -20,7 +18,7 @@ from netorch.store.store import Store
 from netorch.store.tables import api_clients, audit_log
 
 
-def _client(row: Mapping[str, Any]) -> ApiClient:
+def _client(row: RowMapping) -> ApiClient:
     return ApiClient(client_id=row["client_id"], name=row["name"], role=Role(row["role"]),
                      created_at=row["created_at"])
 

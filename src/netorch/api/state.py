@@ -1,0 +1,100 @@
+"""The API process's state: one :class:`ApiState` per app, on ``app.state.netorch``.
+
+Built by :func:`build_state` from the settings: the services context (store, VIMs), the API
+clients and audit log, the token issuer and authenticator, and the notifier and LCM operation
+runner whose background workers the app's lifespan starts and stops.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from netorch.api.security.authn import Authenticator
+from netorch.api.security.jwks import JwksVerifier
+from netorch.api.security.keys import load_or_create_key
+from netorch.api.security.tokens import TokenIssuer
+from netorch.services.api_access import ApiClients, AuditLog
+from netorch.services.context import Context
+from netorch.services.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class ApiState:
+    settings: Settings
+    context: Context
+    clients: ApiClients
+    audit: AuditLog
+    tokens: TokenIssuer
+    authenticator: Authenticator
+    notifier: Any = None
+    """:class:`netorch.services.notify.Notifier` (subscriptions, outbox, delivery worker)."""
+    op_runner: Any = None
+    """:class:`netorch.services.op_runner.OpRunner` (LCM operations in the background)."""
+    extras: dict[str, Any] = field(default_factory=dict)
+    """Per-app objects other route modules need (keyed by module name)."""
+
+    @property
+    def auth_enabled(self) -> bool:
+        return self.settings.api_auth
+
+    @property
+    def page_size(self) -> int:
+        return self.settings.api_page_size
+
+    async def start(self) -> None:
+        """Start the background workers (app startup)."""
+        for worker in (self.notifier, self.op_runner):
+            if worker is not None and hasattr(worker, "astart"):
+                await worker.astart()
+
+    async def stop(self) -> None:
+        """Stop the background workers and release the store (app shutdown)."""
+        for worker in (self.op_runner, self.notifier):
+            if worker is not None and hasattr(worker, "astop"):
+                try:
+                    await worker.astop()
+                except Exception:
+                    log.exception("stopping %s failed", type(worker).__name__)
+        self.context.close()
+
+
+def _notifier(context: Context) -> Any:
+    try:
+        from netorch.services.notify import Notifier
+    except ImportError:  # A3's module not there yet
+        return None
+    return Notifier(context.store, context.settings)
+
+
+def _op_runner(context: Context, notifier: Any) -> Any:
+    try:
+        from netorch.services.op_runner import OpRunner  # type: ignore[import-not-found,unused-ignore]
+    except ImportError:  # A3's module not there yet
+        return None
+    return OpRunner(context, notifier)
+
+
+def build_state(settings: Settings) -> ApiState:
+    """Everything one API app needs, from ``settings``."""
+    context = Context(settings)
+    store = context.store
+    clients = ApiClients(store)
+    tokens = TokenIssuer(load_or_create_key(settings.home), clients,
+                         ttl_s=settings.api_token_ttl_s)
+    external = None
+    if settings.api_jwks_url:
+        external = JwksVerifier(settings.api_jwks_url, issuer=settings.api_issuer,
+                                audience=settings.api_audience,
+                                role_claim=settings.api_role_claim)
+    if not settings.api_auth:
+        log.warning("API authentication is OFF (NETORCH_API_AUTH=off): every request acts as "
+                    "admin; never run like this outside development")
+    notifier = _notifier(context)
+    return ApiState(settings=settings, context=context, clients=clients,
+                    audit=AuditLog(store), tokens=tokens,
+                    authenticator=Authenticator(tokens, external), notifier=notifier,
+                    op_runner=_op_runner(context, notifier))
