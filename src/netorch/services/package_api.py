@@ -621,5 +621,6 @@ def _shown(uri: str) -> str:
     return parts._replace(netloc=host).geturl()
 
 
-__all__ = ["API_NSD", "API_VNFPKGM", "IN_USE", "NOT_IN_USE", "PackageApi", "Publisher",
+__all__ = ["API_NSD", "API_VNFPKGM", "IN_USE", "NOT_IN_USE", "OnboardingState",
+           "OperationalState", "PackageApi", "PackageResource", "Publisher", "ResourceKind",
            "ResourceView", "UploadRejected", "merge_patch", "problem", "safe_file_name"]
