@@ -38,6 +38,7 @@ from netorch.model.records import ServiceRecord, TemplateRecord
 from netorch.model.serialize import model_from_dict, model_to_dict
 from netorch.model.service import ServiceModel
 from netorch.planner import ObservedState, Plan, plan, restrict
+from netorch.services.cancellation import CancelToken, GuardedDrivers, cancel_task_when
 from netorch.services.context import Context
 from netorch.store import Store
 from netorch.topology import Topology, build_topology
@@ -78,6 +79,17 @@ def _errors(diags: list[Diagnostic]) -> list[Diagnostic]:
     return [d for d in diags if d.severity.value == "error"]
 
 
+def _without_dependents(p: Plan, skip: set[str]) -> set[str]:
+    """The plan's nodes except ``skip`` and every node whose steps depend on theirs."""
+    by_id = {s.id: s for s in p.steps}
+    dropped = {s.id for s in p.steps if s.node_id in skip}
+    for s in p.steps:  # topological order: dependencies come first
+        if any(d in dropped for d in s.depends_on if d in by_id):
+            dropped.add(s.id)
+    dropped_nodes = {by_id[sid].node_id for sid in dropped}
+    return {s.node_id for s in p.steps if s.node_id not in dropped_nodes}
+
+
 @dataclass(frozen=True, slots=True)
 class Interrupted:
     op: OpOccurrence
@@ -85,10 +97,16 @@ class Interrupted:
 
 
 class Lifecycle:
-    """The LCM use cases. Synchronous facade; the engine runs in an event loop per call."""
+    """The LCM use cases. Synchronous facade; the engine runs in an event loop per call.
 
-    def __init__(self, ctx: Context) -> None:
+    With ``defer=True`` an operation is only *begun*: the occurrence is recorded (PROCESSING,
+    or ROLLING_BACK for a rollback) and returned without running; :meth:`execute` runs it later,
+    e.g. on a worker thread (the SOL005 API answers 202 in between, SPEC-NOTES §0.8).
+    """
+
+    def __init__(self, ctx: Context, *, defer: bool = False) -> None:
         self.ctx = ctx
+        self.defer = defer
 
     @property
     def store(self) -> Store:
@@ -403,13 +421,29 @@ class Lifecycle:
                 "possible in FAILED_TEMP (SOL005)")
         return op
 
-    def resume(self, op_id: str, *, on_event: ProgressFn | None = None) -> OpOccurrence:
-        """Retry (SOL005 task ``retry``): re-run what failed or did not run."""
-        op = self._require_failed_temp(op_id, "resume")
+    def resume(self, op_id: str, *, on_event: ProgressFn | None = None,
+               skip_failed: bool = False) -> OpOccurrence:
+        """Retry (SOL005 task ``retry``): re-run what failed or did not run.
+
+        ``skip_failed`` is SOL005's ``continue``: the steps that failed, and what depends on
+        them, are left out and the operation goes on with the rest."""
+        op = self._require_failed_temp(op_id, "continue" if skip_failed else "resume")
         self.store.set_op_state(op.id, OpState.PROCESSING, error=None, owner_pid=os.getpid(),
                                 owner_host=socket.gethostname())
-        self.store.add_event(f"{op.type.value} resumed", service=op.service, op_id=op.id)
-        return self._execute(self.op(op.id), on_event=on_event)
+        self.store.add_event(f"{op.type.value} {'continued' if skip_failed else 'resumed'}",
+                             service=op.service, op_id=op.id)
+        return self._execute(self.op(op.id), on_event=on_event, skip_failed=skip_failed)
+
+    def execute(self, op_id: str, *, on_event: ProgressFn | None = None,
+                cancel: CancelToken | None = None, skip_failed: bool = False) -> OpOccurrence:
+        """Run an operation begun with ``defer=True`` (PROCESSING, or ROLLING_BACK for a
+        rollback) to its next state; ``cancel`` stops it cooperatively (SOL005 ``cancel``)."""
+        op = self.op(op_id)
+        if op.state not in (OpState.PROCESSING, OpState.ROLLING_BACK):
+            raise ConflictError(f"operation {op.id} is {op.state.value}; nothing to run")
+        runner = Lifecycle(self.ctx)
+        return runner._execute(op, on_event=on_event, rollback=op.state is OpState.ROLLING_BACK,
+                               cancel=cancel, skip_failed=skip_failed)
 
     def rollback(self, op_id: str, *, on_event: ProgressFn | None = None) -> OpOccurrence:
         """Undo what the operation did, in reverse dependency order (SOL005 task ``rollback``)."""
@@ -448,7 +482,10 @@ class Lifecycle:
         return target
 
     def _execute(self, op: OpOccurrence, *, on_event: ProgressFn | None = None,
-                 rollback: bool = False, first_plan: Plan | None = None) -> OpOccurrence:
+                 rollback: bool = False, first_plan: Plan | None = None,
+                 cancel: CancelToken | None = None, skip_failed: bool = False) -> OpOccurrence:
+        if self.defer:
+            return op
         svc = self.service(op.service)
         payload = self.store.op_payload(op.id)
         phase = "rollback" if rollback else "apply"
@@ -463,29 +500,67 @@ class Lifecycle:
             after = payload.get("desired_after")
             desired = Topology.from_dict(after) if after else Topology(name=op.service)
             touched = None
+        skip: set[str] = set()
+        if skip_failed:
+            skip = {s.node_id for s in self.store.steps(op.id)
+                    if s.phase == phase and s.state in (StepState.FAILED, StepState.SKIPPED)}
         try:
             result = asyncio.run(self._apply(svc, op, desired, phase=phase, attempt=attempt,
                                              restrict_to=touched, on_event=on_event,
-                                             first_plan=first_plan if attempt == 1 else None))
+                                             first_plan=first_plan if attempt == 1 else None,
+                                             cancel=cancel, skip=skip))
         except KeyboardInterrupt:
             self._finish(op, svc, None, rollback, error="interrupted by the operator (Ctrl-C)")
             raise
         except StalePlanError:
             self._finish(op, svc, None, rollback, error="the saved plan is stale")
             raise
+        except asyncio.CancelledError:
+            reason = cancel.reason() if cancel is not None else "cancelled"
+            return self._finish(op, svc, None, rollback, error=reason)
         except Exception as exc:
             log.debug("operation %s crashed", op.id, exc_info=True)
             return self._finish(op, svc, None, rollback,
                                 error=f"{type(exc).__name__}: {exc}")
+        if cancel is not None and cancel.cancelled:
+            # SOL005 §6.4.x: a cancelled operation ends in FAILED_TEMP, whatever got done.
+            error = cancel.reason()
+            if not result.ok:
+                error += f"; {result.first_error() or 'a step did not run'}"
+            return self._finish(op, svc, None, rollback, error=error)
         return self._finish(op, svc, result, rollback)
 
     async def _apply(self, svc: ServiceRecord, op: OpOccurrence, desired: Topology, *,
                      phase: str, attempt: int, restrict_to: set[str] | None,
-                     on_event: ProgressFn | None, first_plan: Plan | None) -> ApplyResult:
+                     on_event: ProgressFn | None, first_plan: Plan | None,
+                     cancel: CancelToken | None = None, skip: set[str] | None = None,
+                     ) -> ApplyResult:
+        if cancel is None:
+            return await self._apply_plan(svc, op, desired, phase=phase, attempt=attempt,
+                                          restrict_to=restrict_to, on_event=on_event,
+                                          first_plan=first_plan, cancel=None, skip=skip)
+        # FORCEFUL cancel: the whole apply is cancelled (asyncio), from the canceller's thread.
+        task = asyncio.current_task()
+        assert task is not None
+        unregister = cancel_task_when(cancel, task)
+        try:
+            return await self._apply_plan(svc, op, desired, phase=phase, attempt=attempt,
+                                          restrict_to=restrict_to, on_event=on_event,
+                                          first_plan=first_plan, cancel=cancel, skip=skip)
+        finally:
+            unregister()
+
+    async def _apply_plan(self, svc: ServiceRecord, op: OpOccurrence, desired: Topology, *,
+                          phase: str, attempt: int, restrict_to: set[str] | None,
+                          on_event: ProgressFn | None, first_plan: Plan | None,
+                          cancel: CancelToken | None, skip: set[str] | None) -> ApplyResult:
         store = self.store
         journal = store.journal()
         try:
-            async with self.ctx.drivers(svc.vim) as drivers:
+            async with self.ctx.drivers(svc.vim) as real_drivers:
+                drivers: Any = real_drivers
+                if cancel is not None:  # GRACEFUL cancel: no new driver call starts
+                    drivers = GuardedDrivers(real_drivers, cancel)
                 settled = await settle_records(store.resources(svc.name), drivers, journal)
                 for s in settled:
                     store.add_event(f"recovered {s.node_id} ({s.before.value}): {s.outcome}",
@@ -499,14 +574,16 @@ class Lifecycle:
                     the_plan = plan(desired, observed, service=svc.name)
                 if restrict_to is not None:
                     the_plan = restrict(the_plan, restrict_to)
+                if skip:
+                    the_plan = restrict(the_plan, _without_dependents(the_plan, skip))
                 store.set_op_plan(op.id, json.loads(the_plan.to_json()))
                 result = await apply(
                     the_plan, service=svc.name, op_id=op.id, drivers=drivers, journal=journal,
-                    records={r.node_id: r for r in records}, vim_name=drivers.vim_name,
+                    records={r.node_id: r for r in records}, vim_name=real_drivers.vim_name,
                     config=self.ctx.engine_config(), phase=phase, attempt=attempt,
                     on_event=on_event)
                 if result.ok and not the_plan.is_empty():
-                    await refresh_attributes(store.resources(svc.name), drivers, journal)
+                    await refresh_attributes(store.resources(svc.name), real_drivers, journal)
                 return result
         finally:
             await journal.close()
