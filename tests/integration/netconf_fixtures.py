@@ -23,6 +23,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -128,12 +129,18 @@ class NetconfLab:
         _stop(self.sshd_pid)
         _stop(self.netconfd_pid)
         _run("ip", "netns", "del", self.netns, check=False)
+        shutil.rmtree(self.run_dir, ignore_errors=True)
 
 
-def start_netconfd(run_dir: Path, *, target: str = "candidate",
-                   port: int | None = None) -> NetconfLab:
-    """Start netconfd (``--target=candidate`` or ``running``) and its sshd under ``run_dir``."""
-    run_dir.mkdir(parents=True, exist_ok=True)
+def start_netconfd(*, target: str = "candidate", port: int | None = None) -> NetconfLab:
+    """Start netconfd (``--target=candidate`` or ``running``) and its sshd.
+
+    The run directory is a fresh ``/tmp/netorch-nc-*`` (mode 0755, removed by ``stop``):
+    the login user's ``netconf-subsystem`` must reach the netconfd socket in it, and
+    pytest's own temporary directories are private to root.
+    """
+    run_dir = Path(tempfile.mkdtemp(prefix="netorch-nc-"))
+    run_dir.chmod(0o755)
     Path("/run/sshd").mkdir(exist_ok=True)
     _ensure_user()
     port = port or free_port()
@@ -178,6 +185,7 @@ def start_netconfd(run_dir: Path, *, target: str = "candidate",
     except Exception:
         _stop(netconfd.pid)
         _run("ip", "netns", "del", netns, check=False)
+        shutil.rmtree(run_dir, ignore_errors=True)
         raise
 
     (run_dir / "sshd_config").write_text(
@@ -201,6 +209,7 @@ def start_netconfd(run_dir: Path, *, target: str = "candidate",
         _stop(sshd.pid)
         _stop(netconfd.pid)
         _run("ip", "netns", "del", netns, check=False)
+        shutil.rmtree(run_dir, ignore_errors=True)
         raise
 
     key_type, key_b64 = host_key.with_suffix(".pub").read_text().split()[:2]
@@ -213,11 +222,12 @@ def start_netconfd(run_dir: Path, *, target: str = "candidate",
 
 
 @contextlib.contextmanager
-def netconf_lab(run_dir: Path, *, target: str = "candidate") -> Iterator[NetconfLab]:
+def netconf_lab(*, target: str = "candidate") -> Iterator[NetconfLab]:
+    """A running device for the duration of the block; skips when it cannot run here."""
     reason = missing_prerequisite()
     if reason is not None:
         pytest.skip(reason)
-    lab = start_netconfd(run_dir, target=target)
+    lab = start_netconfd(target=target)
     try:
         yield lab
     finally:
