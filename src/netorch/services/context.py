@@ -6,18 +6,22 @@ No global singletons: the CLI builds one ``Context`` per command, the API one pe
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from netorch.drivers.network.base import ConnectorOptions
+from netorch.drivers.network.driver import NETWORK_DRIVER_NAME, NetworkDriver
+from netorch.drivers.network.registry import open_network_driver
 from netorch.drivers.vim.base import VimDriver
 from netorch.drivers.vim.config import VimConfigFile, load_vim_config
 from netorch.drivers.vim.logical import LogicalDriver
 from netorch.drivers.vim.registry import open_vim
 from netorch.engine.apply import EngineConfig
 from netorch.engine.drivers import ResourceDriver
-from netorch.model.resources import ResourceKind, ResourceRecord
+from netorch.model.errors import PermanentError
+from netorch.model.resources import NETWORK_KINDS, ResourceKind, ResourceRecord
 from netorch.planner import Step
 from netorch.services.settings import Settings
 from netorch.store import Store
@@ -29,20 +33,41 @@ LOGICAL_VIM = "logical"
 
 @dataclass(slots=True)
 class Drivers:
-    """The engine's DriverSet for one service: its VIM, plus the logical driver."""
+    """The engine's DriverSet for one service: its VIM, the logical driver, and the network
+    driver (devices and their configuration), which is only built when a step needs it."""
 
     vim: VimDriver
     logical: LogicalDriver
+    network_factory: Callable[[], NetworkDriver] | None = None
+    _network: NetworkDriver | None = None
+
+    @property
+    def network(self) -> NetworkDriver:
+        if self._network is None:
+            if self.network_factory is None:
+                raise PermanentError("no network driver is configured")
+            self._network = self.network_factory()
+        return self._network
 
     def for_kind(self, kind: ResourceKind) -> ResourceDriver:
         if kind is ResourceKind.SOFTWARE:
             return self.logical
+        if kind in NETWORK_KINDS:
+            return self.network
         return self.vim
 
     def vim_name(self, record: ResourceRecord | None, step: Step) -> str:
         if record is not None:
             return record.vim
+        if step.kind in NETWORK_KINDS:
+            return NETWORK_DRIVER_NAME
         return LOGICAL_VIM if step.kind is ResourceKind.SOFTWARE else self.vim.name
+
+    async def close(self) -> None:
+        await self.logical.close()
+        if self._network is not None:
+            await self._network.close()
+            self._network = None
 
 
 @dataclass(slots=True)
@@ -91,14 +116,27 @@ class Context:
         finally:
             await driver.close()
 
+    def connector_options(self) -> ConnectorOptions:
+        s = self.settings
+        return ConnectorOptions(secrets_file=s.secrets_path(), known_hosts=s.known_hosts_path(),
+                                tofu=s.ssh_tofu)
+
+    def network_driver(self) -> NetworkDriver:
+        """The network driver (its ledger lives beside the store, in ``$NETORCH_HOME``)."""
+        home = self.settings.home.expanduser()
+        home.mkdir(parents=True, exist_ok=True)
+        return open_network_driver(home / "network-ledger.db", self.connector_options(),
+                                   confirm_timeout_s=self.settings.confirm_timeout_s)
+
     @asynccontextmanager
     async def drivers(self, vim: str | None) -> AsyncIterator[Drivers]:
         async with self.vim(vim) as driver:
-            logical = LogicalDriver()
+            drivers = Drivers(vim=driver, logical=LogicalDriver(),
+                              network_factory=self.network_driver)
             try:
-                yield Drivers(vim=driver, logical=logical)
+                yield drivers
             finally:
-                await logical.close()
+                await drivers.close()
 
     def close(self) -> None:
         if self._store is not None:

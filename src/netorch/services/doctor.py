@@ -13,7 +13,8 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 
-from netorch.model.resources import RecordState, ResourceRecord, ResourceState
+from netorch.drivers.network.driver import NETWORK_DRIVER_NAME
+from netorch.model.resources import RecordState, ResourceKind, ResourceRecord, ResourceState
 from netorch.services.context import LOGICAL_VIM, Context
 
 
@@ -43,8 +44,17 @@ class DoctorReport:
 async def _check_vim(ctx: Context, vim: str, records: list[ResourceRecord]) -> VimReport:
     report = VimReport(vim=vim)
     try:
-        async with ctx.vim(vim) as driver:
-            inventory = await driver.list()
+        if vim == NETWORK_DRIVER_NAME:
+            # Devices are adopted, not owned; the device configurations are in the ledger.
+            records = [r for r in records if r.kind is ResourceKind.NETCONFIG]
+            network = ctx.network_driver()
+            try:
+                inventory = await network.list()
+            finally:
+                await network.close()
+        else:
+            async with ctx.vim(vim) as driver:
+                inventory = await driver.list()
     except Exception as exc:
         report.error = f"{type(exc).__name__}: {exc}"
         return report
@@ -61,6 +71,8 @@ async def _check_vim(ctx: Context, vim: str, records: list[ResourceRecord]) -> V
 def doctor(ctx: Context) -> DoctorReport:
     records = [r for r in ctx.store.all_resources() if r.vim != LOGICAL_VIM]
     vims = set(ctx.vims.vims) | {r.vim for r in records}
+    if (ctx.settings.home.expanduser() / "network-ledger.db").exists():
+        vims.add(NETWORK_DRIVER_NAME)
 
     async def run() -> list[VimReport]:
         return list(await asyncio.gather(*(

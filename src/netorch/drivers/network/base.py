@@ -19,6 +19,8 @@ configuration); both carry the device's own text (its ``rpc-error`` message or C
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Protocol
 
 from netorch.model.network import DeviceEndpoint, DeviceIntent
@@ -68,3 +70,17 @@ class DeviceConnector(Protocol):
     """Opens sessions to devices of one driver kind (netconf, cli)."""
 
     async def open(self, device: DeviceEndpoint) -> DeviceSession: ...
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectorOptions:
+    """What every device connector is built with (from netorch's settings)."""
+
+    secrets_file: Path
+    """Device credentials (YAML, 0600); ``NETORCH_CRED_<NAME>_*`` variables win over it."""
+    known_hosts: Path
+    """SSH host keys the devices must present (OpenSSH known_hosts format)."""
+    tofu: bool = False
+    """Trust (and record) an unknown host key on first use instead of refusing it."""
+    timeout_s: float = 10.0
+    """Connect and per-RPC timeout."""
