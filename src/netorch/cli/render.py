@@ -17,6 +17,7 @@ from netorch.model.records import EventRecord, ServiceRecord
 from netorch.planner import Action, Plan
 from netorch.services.doctor import DoctorReport
 from netorch.services.lifecycle import Lifecycle
+from netorch.services.network_check import NetworkCheck
 
 _SEV_STYLE = {Severity.ERROR: "red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
 _STATE_STYLE = {
@@ -226,3 +227,23 @@ def doctor(con: Console, report: DoctorReport) -> None:
             con.print(f"  [yellow]in doubt[/] {m.service}/{m.node_id} {m.state.value} — "
                       "resume or roll back its operation")
     con.print("[green]no problems found[/]" if report.healthy else "[red]problems found[/]")
+
+
+def network_check(con: Console, result: NetworkCheck) -> None:
+    """``netorch status NAME --check``: drift between intended and running device config."""
+    if not result.configured:
+        con.print(f"{result.service}: configures no network device")
+        return
+    if result.error is not None:
+        con.print(f"[red]{result.service}: could not read the devices: {result.error}[/red]")
+        return
+    devices = ", ".join(result.devices)
+    if not result.drift:
+        con.print(f"[green]{result.service}: in sync[/green] on {devices}")
+        return
+    con.print(f"[yellow]{result.service}: {len(result.drift)} difference(s)[/yellow] "
+              f"on {devices}")
+    table = Table("device", "path", "intended", "running")
+    for d in result.drift:
+        table.add_row(d.device, d.path, str(d.intended), str(d.running))
+    con.print(table)
