@@ -131,3 +131,86 @@ def wait_onboarding(client: httpx.Client, href: str, *, state_key: str = "onboar
         if time.monotonic() > deadline:
             raise AssertionError(f"{href} still {state} after {timeout} s (seen {seen})")
         time.sleep(0.02)
+
+
+@dataclass
+class HttpPeer:
+    """A real HTTP server on loopback: serves files (optionally behind HTTP basic auth), and
+    records notifications (answers a callback's test GET and each POST with 204)."""
+
+    url: str
+    files: dict[str, bytes] = field(default_factory=dict)
+    basic: tuple[str, str] | None = None
+    received: list[dict[str, Any]] = field(default_factory=list)
+    auth_seen: list[str | None] = field(default_factory=list)
+
+    def wait_for(self, predicate: Callable[[dict[str, Any]], bool],
+                 timeout: float = 30.0) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for body in list(self.received):
+                if predicate(body):
+                    return body
+            time.sleep(0.02)
+        raise AssertionError(f"no matching notification in {self.received}")
+
+
+def run_peer() -> Iterator[HttpPeer]:
+    import base64
+    import json
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    peer = HttpPeer(url="")
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, format: str, *args: Any) -> None:
+            return
+
+        def _authorised(self) -> bool:
+            header = self.headers.get("Authorization")
+            peer.auth_seen.append(header)
+            if peer.basic is None:
+                return True
+            want = base64.b64encode(f"{peer.basic[0]}:{peer.basic[1]}".encode()).decode()
+            return header == f"Basic {want}"
+
+        def do_GET(self) -> None:
+            if self.path.startswith("/callback"):
+                self.send_response(204)
+                self.end_headers()
+                return
+            if not self._authorised():
+                self.send_response(401)
+                self.send_header("WWW-Authenticate", 'Basic realm="test"')
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+            data = peer.files.get(self.path)
+            if data is None:
+                self.send_response(404)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+            self.send_response(200)
+            self.send_header("Content-Type", "application/zip")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def do_POST(self) -> None:
+            length = int(self.headers.get("Content-Length", "0"))
+            body = self.rfile.read(length)
+            peer.received.append(json.loads(body))
+            self.send_response(204)
+            self.end_headers()
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    peer.url = f"http://127.0.0.1:{httpd.server_address[1]}"
+    thread = threading.Thread(target=httpd.serve_forever, name="http-peer", daemon=True)
+    thread.start()
+    try:
+        yield peer
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join(10)
