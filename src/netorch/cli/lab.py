@@ -58,7 +58,7 @@ def yang_dir() -> Path | None:
             path = Path(found())
             if path.is_dir():
                 return path
-    except ImportError:
+    except (ImportError, FileNotFoundError):
         pass
     return launcher.default_yang_dir()
 

@@ -321,7 +321,8 @@ def _prepare(job: _Up, plans: list[DevicePlan], off: set[tuple[str, str]]) -> No
     if any(p.kind is DeviceDriverKind.CLI and (p.name, "sshd") not in off for p in plans):
         base = job.lab_dir if host.world_traversable(job.lab_dir) else job.runtime
         users.append(("sshd", daemons.CLI_USER, base / "home" / daemons.CLI_USER,
-                      job.bin("bash"), daemons.CLI_PASSWORD))
+                      "/bin/bash" if Path("/bin/bash").exists() else job.bin("bash"),
+                      daemons.CLI_PASSWORD))
     for service, name, home, shell, password in users:
         try:
             host.ensure_user(name, password, home=home, shell=shell)
@@ -543,10 +544,10 @@ def status(lab_dir: Path) -> LabStatus:
 
 
 def default_yang_dir() -> Path | None:
-    """netorch's YANG modules without importing the drivers: ``netorch/yang`` in an installed
-    package, else the repository's top-level ``yang/`` (editable install)."""
+    """netorch's YANG modules without importing the drivers: the repository's top-level
+    ``yang/`` (editable install), else the copy shipped in ``netorch/drivers/netconf/yang``."""
     pkg = Path(__file__).resolve().parents[1]
-    for candidate in (pkg / "yang", pkg.parents[1] / "yang"):
+    for candidate in (pkg.parents[1] / "yang", pkg / "drivers" / "netconf" / "yang"):
         if candidate.is_dir() and any(candidate.glob("*.yang")):
             return candidate
     return None
