@@ -1,0 +1,282 @@
+"""The stitched example service against the real lab: yuma123 netconfd behind sshd (pe1, pe2),
+an SSH shell device (sw1), deployed through the engine like any service.
+
+What must hold (issue 4): the deployment configures every device; terminate leaves each device
+exactly as it was (get-config before == after); a change across devices is all-or-nothing, so
+every fault below ends the operation in FAILED_TEMP with the failing device's own text and
+leaves no device half-configured (checked by get-config on every device afterwards).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from lab_fixture import lab  # noqa: F401  (session fixture)
+from ncclient import manager
+
+from helpers import REPO, write_vims
+from netorch.lab.inventory import Inventory
+from netorch.model.operations import OpState
+from netorch.services.context import Context
+from netorch.services.lifecycle import Lifecycle
+from netorch.services.network_check import check_network
+from netorch.services.settings import Settings
+
+TEMPLATE = REPO / "service-templates" / "stitched-chain.yaml"
+FILTER = ('<filter type="subtree">'
+          '<interfaces xmlns="urn:ietf:params:xml:ns:yang:ietf-interfaces"/>'
+          '<chains xmlns="urn:netorch:yang:service-chain"/>'
+          '<vrfs xmlns="urn:netorch:yang:l3vpn"/></filter>')
+
+
+def _secrets(inv: Inventory) -> dict[str, Any]:
+    data = yaml.safe_load(inv.secrets_file.read_text())
+    assert isinstance(data, dict)
+    return data
+
+
+def running_config(inv: Inventory, name: str) -> str:
+    """The device's whole running configuration of the three modules netorch writes."""
+    dev = inv.device(name).endpoint
+    cred = _secrets(inv)["credentials"][dev.credentials]
+    with manager.connect(host=dev.host, port=dev.port, username=cred["username"],
+                         password=cred.get("password"), hostkey_verify=False,
+                         look_for_keys=False, allow_agent=False, timeout=10) as m:
+        return str(m.get_config("running").data_xml)
+
+
+def snapshot(inv: Inventory, names: tuple[str, ...] = ("pe1", "pe2")) -> dict[str, str]:
+    return {n: running_config(inv, n) for n in names}
+
+
+def shell_config(inv: Inventory) -> str:
+    """Everything the CLI device holds that netorch could have written (read over SSH)."""
+    from netmiko import ConnectHandler
+
+    dev = inv.device("sw1").endpoint
+    cred = _secrets(inv)["credentials"][dev.credentials]
+    with ConnectHandler(device_type="linux", host=dev.host, port=dev.port,
+                        username=cred["username"], password=cred["password"]) as c:
+        return str(c.send_command("ls -la ~ ; cat ~/.netorch* ~/netorch*/* 2>/dev/null"))
+
+
+@pytest.fixture
+def make_lc(lab: Inventory, tmp_path: Path,  # noqa: F811
+            monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., Lifecycle]]:
+    """A Lifecycle on a fresh SQLite store and sim VIM, pointed at the lab's credentials."""
+    made: list[Context] = []
+
+    def make(**settings: Any) -> Lifecycle:
+        home = tmp_path / f"home{len(made)}"
+        home.mkdir()
+        base: dict[str, Any] = {
+            "home": home, "vim_config": write_vims(home), "parallelism": 8,
+            "max_attempts": 2, "backoff_initial_s": 0.05, "step_timeout_s": 30,
+            "secrets_file": lab.secrets_file, "known_hosts": lab.known_hosts,
+            "confirm_timeout_s": 30}
+        base.update(settings)
+        ctx = Context(Settings(**base))
+        made.append(ctx)
+        return Lifecycle(ctx)
+
+    yield make
+    for ctx in made:
+        ctx.close()
+
+
+def lab_inputs(inv: Inventory, **over: Any) -> dict[str, Any]:
+    data = yaml.safe_load(inv.inputs_file.read_text()) or {}
+    template_inputs = {"device_address", "pe1_port", "pe2_port", "sw1_port", "left_vlan",
+                       "right_vlan"}
+    inputs = {k: v for k, v in data.items() if k in template_inputs}
+    inputs.update(over)
+    return inputs
+
+
+def test_deploy_configures_every_device_and_terminate_leaves_them_as_they_were(
+        lab: Inventory, make_lc: Callable[..., Lifecycle]) -> None:  # noqa: F811
+    before, sw_before = snapshot(lab), shell_config(lab)
+    lc = make_lc()
+    op = lc.instantiate(TEMPLATE, "chain1", inputs=lab_inputs(lab, left_vlan=201,
+                                                              right_vlan=202))
+    assert op.state is OpState.COMPLETED, op.error
+    during = snapshot(lab)
+    assert "chain1-fw_nat_chain" in during["pe1"] and "chain1-fw_nat_chain" in during["pe2"]
+    assert "chain1-left_net" in during["pe1"] and "65000:101" in during["pe1"]
+    assert "chain1-right_net" in during["pe2"]
+    assert "eth1.201" in during["pe1"] and "eth1.202" in during["pe2"]
+    assert shell_config(lab) != sw_before
+    assert "201" in shell_config(lab)
+
+    check = check_network(lc.ctx, "chain1")
+    assert check.configured and check.in_sync, check.to_dict()
+
+    op = lc.terminate("chain1")
+    assert op.state is OpState.COMPLETED, op.error
+    assert snapshot(lab) == before
+    assert shell_config(lab) == sw_before
+
+
+def _edit(inv: Inventory, name: str, config: str) -> None:
+    dev = inv.device(name).endpoint
+    cred = _secrets(inv)["credentials"][dev.credentials]
+    with manager.connect(host=dev.host, port=dev.port, username=cred["username"],
+                         password=cred.get("password"), hostkey_verify=False,
+                         look_for_keys=False, allow_agent=False, timeout=10) as m:
+        m.edit_config(target="candidate", config=config)
+        m.commit()
+
+
+def test_drift_on_a_device_is_reported_then_scale_free_update_repairs_nothing_else(
+        lab: Inventory, make_lc: Callable[..., Lifecycle]) -> None:  # noqa: F811
+    lc = make_lc()
+    op = lc.instantiate(TEMPLATE, "drift1", inputs=lab_inputs(lab, left_vlan=211,
+                                                              right_vlan=212))
+    assert op.state is OpState.COMPLETED, op.error
+    try:
+        _edit(lab, "pe1", '<config xmlns="urn:ietf:params:xml:ns:netconf:base:1.0">'
+                          '<vrfs xmlns="urn:netorch:yang:l3vpn"><vrf><name>drift1-left_net'
+                          '</name><rd>65000:999</rd></vrf></vrfs></config>')
+        check = check_network(lc.ctx, "drift1")
+        assert not check.in_sync
+        assert [(d.device, d.intended, d.running) for d in check.drift] == [
+            ("pe1", "65000:101", "65000:999")]
+    finally:
+        assert lc.terminate("drift1").state is OpState.COMPLETED
+
+
+# ----- faults: each ends in FAILED_TEMP with the device's text, no device half-configured ---
+
+def _deploy_fails(lab: Inventory, lc: Lifecycle, name: str, **inputs: Any) -> str:  # noqa: F811
+    before = snapshot(lab)
+    op = lc.instantiate(TEMPLATE, name, inputs=lab_inputs(lab, **inputs))
+    assert op.state is OpState.FAILED_TEMP, op.state
+    assert op.error
+    assert snapshot(lab) == before, "a device was left half-configured"
+    # and the operator can give up cleanly: rollback removes what the VIM got
+    rolled = lc.rollback(op.id)
+    assert rolled.state is OpState.ROLLED_BACK, rolled.error
+    assert snapshot(lab) == before
+    return op.error
+
+
+def test_unreachable_device(lab: Inventory, make_lc: Callable[..., Lifecycle]) -> None:  # noqa: F811
+    error = _deploy_fails(lab, make_lc(), "unreach", pe2_port=1, left_vlan=221,
+                          right_vlan=222)
+    assert "pe2" in error and "connect" in error
+
+
+def test_wrong_credentials(lab: Inventory, make_lc: Callable[..., Lifecycle],  # noqa: F811
+                           monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NETORCH_CRED_PE2_PASSWORD", "not-the-password")
+    error = _deploy_fails(lab, make_lc(), "badcred", left_vlan=231, right_vlan=232)
+    assert "pe2" in error and "auth" in error.lower()
+    assert "not-the-password" not in error
+
+
+def test_unknown_host_key(lab: Inventory, make_lc: Callable[..., Lifecycle],  # noqa: F811
+                          tmp_path: Path) -> None:
+    lines = [ln for ln in lab.known_hosts.read_text().splitlines()
+             if f":{lab.device('pe2').endpoint.port}]" not in ln]
+    partial = tmp_path / "known_hosts"
+    partial.write_text("\n".join(lines) + "\n")
+    error = _deploy_fails(lab, make_lc(known_hosts=partial), "hostkey", left_vlan=241,
+                          right_vlan=242)
+    assert "pe2" in error and "host key" in error.lower()
+
+
+def test_yang_validation_error_from_the_device(
+        lab: Inventory, make_lc: Callable[..., Lifecycle], tmp_path: Path) -> None:  # noqa: F811
+    # A route distinguisher the YANG model's pattern refuses: TOSCA accepts any string, the
+    # device's schema validation does not.
+    bad = tmp_path / "bad-rd.yaml"
+    bad.write_text(TEMPLATE.read_text().replace('rd: "65000:102"', 'rd: "not-an-rd"'))
+    before = snapshot(lab)
+    lc = make_lc()
+    op = lc.instantiate(bad, "badrd", inputs=lab_inputs(lab, left_vlan=251, right_vlan=252))
+    assert op.state is OpState.FAILED_TEMP
+    assert op.error and "pe2" in op.error and "not-an-rd" in op.error
+    assert snapshot(lab) == before
+    assert lc.rollback(op.id).state is OpState.ROLLED_BACK
+
+
+def test_lock_held_by_another_session(lab: Inventory,
+                                      make_lc: Callable[..., Lifecycle]) -> None:  # noqa: F811
+    dev = lab.device("pe2").endpoint
+    cred = _secrets(lab)["credentials"][dev.credentials]
+    with manager.connect(host=dev.host, port=dev.port, username=cred["username"],
+                         password=cred.get("password"), hostkey_verify=False,
+                         look_for_keys=False, allow_agent=False, timeout=10) as other, \
+            other.locked("candidate"):
+        error = _deploy_fails(lab, make_lc(), "locked", left_vlan=261, right_vlan=262)
+    assert "pe2" in error and "lock" in error.lower()
+
+
+def test_device_killed_between_prepare_and_commit(
+        lab: Inventory, make_lc: Callable[..., Lifecycle],  # noqa: F811
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from netorch.drivers.network import transaction
+
+    victim = lab.device("pe2")
+    real = transaction.run_transaction
+    killed: list[int] = []
+
+    async def kill_before_commit(changes: Any, connectors: Any, **kw: Any) -> Any:
+        # Wrap the pe2 session so that its commit first kills pe2's netconfd.
+        from netorch.model.network import DeviceDriverKind
+
+        base = connectors[DeviceDriverKind.NETCONF]
+
+        class Killing:
+            async def open(self, device: Any) -> Any:
+                session = await base.open(device)
+                if device.name == "pe2":
+                    original = session.commit
+
+                    async def commit(timeout: int | None) -> None:
+                        pid = victim.processes["netconfd"]
+                        os.kill(pid, signal.SIGKILL)
+                        killed.append(pid)
+                        await original(timeout)
+
+                    session.commit = commit
+                return session
+
+        wrapped = dict(connectors)
+        wrapped[DeviceDriverKind.NETCONF] = Killing()
+        return await real(changes, wrapped, **kw)
+
+    monkeypatch.setattr("netorch.drivers.network.driver.run_transaction", kill_before_commit)
+    before = running_config(lab, "pe1")
+    lc = make_lc(max_attempts=1)
+    op = lc.instantiate(TEMPLATE, "killed", inputs=lab_inputs(lab, left_vlan=271,
+                                                              right_vlan=272))
+    assert killed, "pe2 was never reached"
+    assert op.state is OpState.FAILED_TEMP
+    assert op.error and "pe2" in op.error
+    assert running_config(lab, "pe1") == before
+    from netorch.lab import launcher
+
+    launcher.restart(lab.lab_dir, "pe2")
+    assert "killed-" not in running_config(lab, "pe2")
+
+
+def test_cli_command_rejected_by_the_device(
+        lab: Inventory, make_lc: Callable[..., Lifecycle], tmp_path: Path) -> None:  # noqa: F811
+    # An interface name the shell device refuses (see drivers/cli/platforms/linux).
+    bad = tmp_path / "bad-if.yaml"
+    bad.write_text(TEMPLATE.read_text().replace("interface: eth0", "interface: 'eth0;reboot'"))
+    before, sw_before = snapshot(lab), shell_config(lab)
+    lc = make_lc()
+    op = lc.instantiate(bad, "badcli", inputs=lab_inputs(lab, left_vlan=281, right_vlan=282))
+    assert op.state is OpState.FAILED_TEMP
+    assert op.error and "sw1" in op.error
+    assert snapshot(lab) == before
+    assert shell_config(lab) == sw_before
+    assert lc.rollback(op.id).state is OpState.ROLLED_BACK
