@@ -9,6 +9,30 @@ PY=${PYTHON:-python3}
 echo "== installing netorch with its test extras"
 "$PY" -m pip install --quiet --disable-pip-version-check -e '.[test]' || exit 1
 
+# The lab (netorch lab up; tests/integration/lab_fixture.py) runs real daemons (docs/lab.md).
+# As root on Debian/Ubuntu, install what is missing; otherwise say what the lab cannot start.
+LAB_PKGS="netconfd netconfd-module-ietf-interfaces openssh-server snmpd snmp iproute2 iputils-ping"
+lab_missing=""
+for bin in netconfd netconf-subsystem sshd snmpd snmpget ip ping; do
+    PATH="$PATH:/usr/sbin:/sbin" command -v "$bin" >/dev/null 2>&1 || lab_missing="$lab_missing $bin"
+done
+if [ -z "$lab_missing" ] && ! ls /usr/share/yuma/modules/ietf/ietf-interfaces*.yang >/dev/null 2>&1; then
+    lab_missing=" ietf-interfaces(yang)"
+fi
+if [ -n "$lab_missing" ]; then
+    echo "== lab: missing$lab_missing"
+    if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
+        export DEBIAN_FRONTEND=noninteractive
+        # shellcheck disable=SC2086
+        apt-get install -y --no-install-recommends $LAB_PKGS \
+            || { apt-get update && apt-get install -y --no-install-recommends $LAB_PKGS; } \
+            || echo "== lab: apt-get install failed; the lab cannot start:$lab_missing"
+    else
+        echo "== lab: not root or no apt-get; the lab cannot start:$lab_missing" \
+             "(needs: $LAB_PKGS, and root); its tests will skip"
+    fi
+fi
+
 failed=0
 echo "== ruff";          "$PY" -m ruff check . || failed=1
 echo "== mypy --strict"; "$PY" -m mypy || failed=1
