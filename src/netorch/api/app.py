@@ -9,9 +9,11 @@ three APIs (``/vnfpkgm/v1``, ``/nsd/v1``, ``/nslcm/v1``) and their subscriptions
 
 from __future__ import annotations
 
+import importlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from types import ModuleType
 from typing import Any
 
 from fastapi import APIRouter, FastAPI
@@ -27,23 +29,26 @@ from netorch.services.settings import Settings
 log = logging.getLogger(__name__)
 
 
+def _optional_module(name: str) -> ModuleType | None:
+    """TEMPORARY guard while the A2/A3 route modules are being written: ``None`` when the module
+    itself does not exist yet (an import error inside it still propagates)."""
+    try:
+        return importlib.import_module(name)
+    except ModuleNotFoundError as exc:
+        if exc.name != name:
+            raise
+        return None
+
+
 def _resource_routers() -> list[APIRouter]:
-    """The SOL005 resource routers that exist (route modules may still be in progress)."""
+    """The SOL005 resource routers (and the subscription routers of each API)."""
     routers: list[APIRouter] = []
     for name in ("vnfpkgm", "nsd", "nslcm"):
-        try:
-            module = __import__(f"netorch.api.routes.{name}", fromlist=["router"])
-        except ImportError as exc:  # TEMPORARY: until the A2/A3 route modules exist
-            if exc.name != f"netorch.api.routes.{name}":
-                raise
-            continue
-        routers.append(module.router)
-    try:
-        from netorch.api.routes import subscriptions  # type: ignore[attr-defined,unused-ignore]
-    except ImportError as exc:  # TEMPORARY: until the subscriptions module exists
-        if exc.name != "netorch.api.routes.subscriptions":
-            raise
-    else:
+        module = _optional_module(f"netorch.api.routes.{name}")
+        if module is not None:
+            routers.append(module.router)
+    subscriptions = _optional_module("netorch.api.routes.subscriptions")
+    if subscriptions is not None:
         routers.extend(subscriptions.routers)
     return routers
 

@@ -83,16 +83,18 @@ def problem_response(status: int, detail: str, title: str | None = None, *,
         status_code=status, headers=dict(headers or {}), media_type=PROBLEM_JSON)
 
 
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
 def allowed_methods(app: FastAPI, request: Request) -> list[str]:
-    """Every method some route implements for ``request``'s path (for 405 ``Allow``)."""
-    methods: set[str] = set()
-    scope = dict(request.scope)
-    for route in app.router.routes:
-        match, _ = route.matches(scope)
-        route_methods = getattr(route, "methods", None)
-        if match is not Match.NONE and route_methods:
-            methods.update(route_methods)
-    return sorted(methods)
+    """Every method some route implements for ``request``'s path (for the 405 ``Allow``):
+    each method is tried against the app's routes, as the router would match it."""
+    allowed = []
+    for method in _METHODS:
+        scope = {**request.scope, "method": method}
+        if any(route.matches(scope)[0] is Match.FULL for route in app.router.routes):
+            allowed.append(method)
+    return allowed
 
 
 def _validation_detail(exc: RequestValidationError) -> str:
