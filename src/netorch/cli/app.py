@@ -18,7 +18,7 @@ from typing import Annotated, Any, NoReturn
 import typer
 from rich.console import Console
 
-from netorch.cli import lab, packages, render
+from netorch.cli import lab, packages, render, serve
 from netorch.model.errors import (
     ConflictError,
     NetorchError,
@@ -47,6 +47,9 @@ vim_app = typer.Typer(help="VIM utilities (fault injection on simulated VIMs).",
 app.add_typer(vim_app, name="vim")
 app.add_typer(packages.packages_app, name="packages")
 app.add_typer(lab.lab_app, name="lab")
+app.add_typer(serve.api_client_app, name="api-client")
+app.command("serve")(serve.serve_cmd)
+app.command("audit")(serve.audit_cmd)
 
 def _console(stderr: bool) -> Console:
     """A console; when output is not a terminal (pipes, CI logs) tables get 160 columns."""
