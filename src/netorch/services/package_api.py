@@ -489,7 +489,7 @@ class PackageApi:
             if result.status is OnboardStatus.ONBOARDED:
                 self._drop_unclaimed(rec)
             return problem(422, f"{what} processing failed",
-                           f"the content is a {rec.kind} ({describe(rec)}), not a {what}"), {}
+                           f"the content is a {rec.kind} ({describe(rec)}), not {_a(what)}"), {}
         if not rec.descriptor_id:
             return problem(422, f"{what} processing failed",
                            f"the {what} declares no descriptor_id"), {}
@@ -610,6 +610,10 @@ class PackageApi:
 
 def _what(kind: ResourceKind) -> str:
     return "VNF package" if kind is ResourceKind.VNF_PACKAGE else "NSD"
+
+
+def _a(what: str) -> str:
+    return f"an {what}" if what == "NSD" else f"a {what}"
 
 
 def _shown(uri: str) -> str:
