@@ -173,6 +173,44 @@ def test_snmpd_answers_v2c_and_v3_with_the_device_name(lab: Inventory) -> None:
         assert got.stdout.strip().strip('"') == d.name
 
 
+def _snmp(lab: Inventory, name: str, *args: str) -> dict[str, str]:
+    """``snmpwalk -v2c`` of a subtree: {numeric OID suffix: value}."""
+    snmp = lab.device(name).endpoint.snmp
+    assert snmp is not None
+    done = subprocess.run(["snmpwalk", "-v2c", "-c", "public", "-On", "-Oq", "-t", "2",
+                           f"{snmp.host}:{snmp.port}", *args], capture_output=True, text=True,
+                          env={**os.environ, "MIBS": ""}, check=True)
+    rows = (line.split(" ", 1) for line in done.stdout.splitlines())
+    return {oid.rsplit(".", 1)[1]: value.strip('"') for oid, value in rows}
+
+
+def _oper_status_becomes(lab: Inventory, name: str, index: str, want: str) -> str:
+    """ifOperStatus.index once it reads ``want`` (snmpd caches its ifTable for a few
+    seconds), or the last value read after 15 s."""
+    deadline = time.monotonic() + 15
+    while True:
+        got = _snmp(lab, name, "1.3.6.1.2.1.2.2.1.8")[index]
+        if got == want or time.monotonic() > deadline:
+            return got
+        time.sleep(0.25)
+
+
+def test_snmp_sees_the_device_ports_and_a_link_taken_down(lab: Inventory) -> None:
+    descr = _snmp(lab, "pe2", "1.3.6.1.2.1.2.2.1.2")            # ifDescr
+    assert sorted(descr.values()) == ["eth0", "eth1", "lo"]      # the namespace, not the host
+    index = next(i for i, name in descr.items() if name == "eth1")
+    assert _snmp(lab, "pe2", "1.3.6.1.2.1.2.2.1.8")[index] == "1"  # ifOperStatus up
+    code, output = _cli("lab", "link", "pe2", "eth1", "down", "--dir", str(lab.lab_dir))
+    try:
+        assert code == 0, output
+        assert _oper_status_becomes(lab, "pe2", index, "2") == "2"  # down
+    finally:
+        launcher.set_link(lab.lab_dir, "pe2", "eth1", up=True)
+    assert _oper_status_becomes(lab, "pe2", index, "1") == "1"
+    code, output = _cli("lab", "link", "sw1", "eth0", "down", "--dir", str(lab.lab_dir))
+    assert code == 1 and "no network namespace" in output
+
+
 def test_cli_device_is_a_login_shell(lab: Inventory) -> None:
     sw1 = lab_device(lab, "sw1")
     assert sw1.endpoint.driver is DeviceDriverKind.CLI
@@ -264,9 +302,9 @@ def test_life_cycle_stops_exactly_what_it_started(tmp_path: Path,
     assert code == 1
     assert re.search(rf"netconfd\s*│\s*{netconfd.pid}\s*│.*DOWN", output), output
 
-    gone = _netorch("lab", "down", "--dir", str(lab_dir))
-    assert gone.returncode == 0, gone.stderr
-    assert "stopped 3 processes" in gone.stdout
+    code, output = _cli("lab", "down", "--dir", str(lab_dir))
+    assert code == 0, output
+    assert "stopped 3 processes" in output
     assert not any(procs.alive(p.proc) for p in state.processes)
     assert not any(host.netns_exists(ns) for ns in state.namespaces)
     assert not Path(state.runtime_dir or "/nonexistent").exists()

@@ -148,3 +148,26 @@ def down_cmd(lab_dir: DirOpt = None) -> None:
     stopped = launcher.down(where)
     out.print(f"lab in {where.expanduser().resolve()}: stopped {len(stopped)} processes"
               if stopped else f"no lab process running in {where}")
+
+
+@lab_app.command("link")
+def link_cmd(
+    device: Annotated[str, typer.Argument(help="A NETCONF device, e.g. pe1.")],
+    interface: Annotated[str, typer.Argument(help="eth0 or eth1.")],
+    state: Annotated[str, typer.Argument(metavar="up|down")],
+    lab_dir: DirOpt = None,
+) -> None:
+    """Take a device port down (or up) for real: NETCONF oper-status and SNMP ifOperStatus
+    follow."""
+    if state not in ("up", "down"):
+        err.print(f"[bold red]error:[/] state must be up or down, not {state!r}")
+        raise typer.Exit(EXIT_USAGE)
+    try:
+        launcher.set_link(_lab_dir(lab_dir), device, interface, state == "up")
+    except FileNotFoundError:
+        err.print(f"[bold red]error:[/] no lab in {_lab_dir(lab_dir)}")
+        raise typer.Exit(EXIT_USAGE) from None
+    except NetorchError as exc:
+        err.print(f"[bold red]error:[/] {exc}")
+        raise typer.Exit(EXIT_FAILED) from None
+    out.print(f"{device} {interface} {state}")

@@ -8,6 +8,7 @@ Every daemon listens on 127.0.0.1 only and reads only the files written here (``
 
 from __future__ import annotations
 
+import shlex
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -121,6 +122,7 @@ def snmpd_config(*, port: int, run_dir: Path, sys_name: str, descr: str) -> str:
         "sysLocation netorch-lab",
         "sysContact netorch-lab@localhost",
         "sysServices 72",
+        "dontLogTCPWrappersConnects yes",
         f"includeFile {run_dir / 'snmpd-overrides.conf'}",
     ]) + "\n"
 
@@ -129,3 +131,18 @@ def snmpd_argv(snmpd: str, run_dir: Path) -> list[str]:
     # -f foreground, -C: no system/default config files, only ours (-c).
     return [snmpd, "-f", "-C", "-c", str(run_dir / "snmpd.conf"),
             "-Lf", str(run_dir / "snmpd.log"), "-p", str(run_dir / "snmpd.pid")]
+
+
+def snmpd_in_netns_argv(snmpd: str, run_dir: Path, *, ip: str, netns: str) -> list[str]:
+    """snmpd inside the device's namespace (its ifTable is the device's lo/eth0/eth1, the
+    interfaces netconfd reports), answering on a UDP socket bound in the host namespace.
+
+    The socket arrives as the wrapper's stdin and is handed on the systemd way
+    (sd_listen_fds(3): fd 3, ``LISTEN_FDS=1``, ``LISTEN_PID`` = snmpd's PID); net-snmp uses an
+    inherited socket whose address matches ``agentAddress``. ``sh`` execs ``ip netns exec``,
+    which execs snmpd, so ``$$`` is snmpd's PID and the PID we record. (dash accepts only
+    one-digit descriptors in redirections, hence stdin rather than an arbitrary fd.)
+    """
+    inner = " ".join(shlex.quote(a) for a in
+                     [ip, "netns", "exec", netns, *snmpd_argv(snmpd, run_dir)])
+    return ["/bin/sh", "-c", f"export LISTEN_PID=$$ LISTEN_FDS=1; exec {inner} 3<&0 0</dev/null"]

@@ -20,6 +20,7 @@ import logging
 import os
 import random
 import shutil
+import socket
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -174,8 +175,8 @@ class _Up:
 
     def record(self, plan: DevicePlan, service: str, argv: list[str], *, log_file: Path,
                cwd: Path, port: int | None, protocol: str, ready: Callable[[], bool],
-               env: dict[str, str] | None = None) -> None:
-        pid = procs.spawn(argv, log_file=log_file, cwd=cwd, env=env)
+               env: dict[str, str] | None = None, stdin_fd: int | None = None) -> None:
+        pid = procs.spawn(argv, log_file=log_file, cwd=cwd, env=env, stdin_fd=stdin_fd)
         entry = LabProcess(plan.name, service, pid.pid, pid.start_time, port, protocol,
                            str(log_file))
         self.state.add_process(entry)
@@ -280,17 +281,16 @@ def up(lab_dir: Path, devices: int = 2, *, base_port: int | None = None,
     try:
         with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
             list(pool.map(lambda p: _start_device(job, p, off), plans))
-    except BaseException:
+        job.state.save()
+        failures = _wait_all(job, timeout, workers)
+        if failures:
+            raise LabError("the lab did not come up; everything it started was stopped:\n"
+                           + "\n".join(failures))
+        inventory = _write_files(job, plans)
+    except BaseException:  # a failure, or Ctrl-C: stop what was started, keep state.json
         job.state.save()
         _stop_state(job.state)
         raise
-    job.state.save()
-    failures = _wait_all(job, timeout, workers)
-    if failures:
-        _stop_state(job.state)
-        raise LabError("the lab did not come up; everything it started was stopped:\n"
-                       + "\n".join(failures))
-    inventory = _write_files(job, plans)
     log.info("lab up in %s: %d devices", lab_dir, len(inventory.devices))
     return inventory
 
@@ -397,10 +397,23 @@ def _start_snmpd(job: _Up, plan: DevicePlan, run_dir: Path) -> None:
     (run_dir / "snmpd.conf").write_text(daemons.snmpd_config(
         port=port, run_dir=run_dir, sys_name=plan.name, descr=descr))
     env = {"PATH": ":".join(procs.SYSTEM_DIRS), "MIBS": "", "LANG": "C"}
-    job.record(plan, "snmpd", daemons.snmpd_argv(job.bin("snmpd"), run_dir),
-               log_file=run_dir / "snmpd.out", cwd=run_dir, port=port, protocol="udp",
-               env=env, ready=lambda: procs.snmp_get_string(
-                   HOST, port, daemons.SNMP_COMMUNITY) == plan.name)
+
+    def ready() -> bool:
+        return procs.snmp_get_string(HOST, port, daemons.SNMP_COMMUNITY) == plan.name
+
+    if plan.netns in job.state.namespaces:
+        # inside the device's namespace, on a socket bound here in the host namespace
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+            sock.bind((HOST, port))
+            argv = daemons.snmpd_in_netns_argv(job.bin("snmpd"), run_dir, ip=job.bin("ip"),
+                                               netns=plan.netns)
+            job.record(plan, "snmpd", argv, log_file=run_dir / "snmpd.out", cwd=run_dir,
+                       port=port, protocol="udp", env=env, ready=ready,
+                       stdin_fd=sock.fileno())
+    else:
+        job.record(plan, "snmpd", daemons.snmpd_argv(job.bin("snmpd"), run_dir),
+                   log_file=run_dir / "snmpd.out", cwd=run_dir, port=port, protocol="udp",
+                   env=env, ready=ready)
 
 
 def _wait_all(job: _Up, timeout: float, workers: int) -> list[str]:
@@ -541,6 +554,24 @@ def status(lab_dir: Path) -> LabStatus:
         services=tuple(ServiceStatus(p.device, p.service, p.pid, procs.alive(p.proc), p.port,
                                      p.protocol) for p in state.processes),
         namespaces=tuple((ns, host.netns_exists(ns)) for ns in state.namespaces))
+
+
+def set_link(lab_dir: Path, device: str, interface: str, up: bool) -> None:
+    """Take one of a NETCONF device's ports (``eth0``, ``eth1``) down or up, for real, in its
+    namespace: ietf-interfaces ``oper-status`` (RFC 8343) and SNMP ``ifOperStatus``
+    (RFC 2863) both report it."""
+    inventory = Inventory.load(lab_dir.expanduser().resolve())
+    try:
+        dev = inventory.device(device)
+    except KeyError as exc:
+        raise LabError(str(exc.args[0])) from None
+    if dev.netns is None:
+        raise LabError(f"{device} has no network namespace (only NETCONF devices have ports)")
+    ip = procs.which("ip") or "ip"
+    try:
+        procs.run([ip, "-n", dev.netns, "link", "set", interface, "up" if up else "down"])
+    except procs.HelperFailed as exc:
+        raise LabError(f"{device}: {exc.output or exc}") from None
 
 
 def default_yang_dir() -> Path | None:

@@ -73,13 +73,14 @@ def alive(proc: ProcId) -> bool:
 
 
 def spawn(argv: Sequence[str], *, log_file: Path, cwd: Path | None = None,
-          env: Mapping[str, str] | None = None) -> ProcId:
-    """Start ``argv`` in its own session (like ``setsid``), stdin from /dev/null, stdout and
-    stderr appended to ``log_file``."""
+          env: Mapping[str, str] | None = None, stdin_fd: int | None = None) -> ProcId:
+    """Start ``argv`` in its own session (like ``setsid``), stdin from /dev/null (or
+    ``stdin_fd``), stdout and stderr appended to ``log_file``."""
     with log_file.open("ab") as out:
         child = subprocess.Popen(
-            list(argv), stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-            cwd=cwd, env=dict(env) if env is not None else None, start_new_session=True)
+            list(argv), stdin=subprocess.DEVNULL if stdin_fd is None else stdin_fd,
+            stdout=out, stderr=subprocess.STDOUT, cwd=cwd,
+            env=dict(env) if env is not None else None, start_new_session=True)
     st = start_time(child.pid)
     # A child that already exited keeps its /proc entry as a zombie until reaped: read above.
     return ProcId(child.pid, st if st is not None else -1)
