@@ -1,15 +1,14 @@
-"""Shared by test_vnfpkgm.py and test_nsd.py: a real uvicorn server, role tokens, packages.
+"""Shared by test_vnfpkgm.py and test_nsd.py: packages, onboarding polls, an HTTP peer.
 
-The server runs the real app (``create_app``) on a free loopback port in a thread, with its own
-NETORCH_HOME and SQLite store, and OAuth 2.0 clients for each role registered in that store;
-:meth:`ApiServer.client` gives an httpx client carrying the role's bearer token and the
-``Version`` header.
+The API server itself is the shared real-uvicorn fixture of ``integration.api_server``
+(re-exported here as :func:`run_server` / :class:`ApiServer`); :class:`HttpPeer` is a second
+real HTTP server that serves packages (behind basic authentication) and receives
+notifications.
 """
 
 from __future__ import annotations
 
 import io
-import socket
 import threading
 import time
 import zipfile
@@ -19,82 +18,17 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import uvicorn
 
 from helpers import REPO
-from netorch.api.app import create_app
-from netorch.api.sol013.version import APIS
-from netorch.services.api_access import ApiClients
-from netorch.services.context import Context
-from netorch.services.settings import Settings
+from integration.api_server import ApiServer, run_server
 
 VNF_PACKAGES = REPO / "vnf-packages"
 VROUTER_ID = "6f1e4a4c-0b0e-4d5e-9c1a-2f2a8e0f7a11"
 VFIREWALL_ID = "0c6f7a52-3d1b-4b8e-a2f4-7d9e1c5b3a60"
-ROLES = ("reader", "operator", "admin")
 TERMINAL = {"ONBOARDED", "CREATED"}
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@dataclass
-class ApiServer:
-    url: str
-    home: Path
-    secrets: dict[str, tuple[str, str]]
-    tokens: dict[str, str] = field(default_factory=dict)
-    clients: list[httpx.Client] = field(default_factory=list)
-
-    def token(self, role: str) -> str:
-        if role not in self.tokens:
-            client_id, secret = self.secrets[role]
-            resp = httpx.post(f"{self.url}/oauth2/token", auth=(client_id, secret),
-                              data={"grant_type": "client_credentials"}, timeout=10)
-            resp.raise_for_status()
-            self.tokens[role] = resp.json()["access_token"]
-        return self.tokens[role]
-
-    def client(self, role: str | None = "admin", api: str = "vnfpkgm") -> httpx.Client:
-        headers = {"Version": APIS[api].version}
-        if role is not None:
-            headers["Authorization"] = f"Bearer {self.token(role)}"
-        client = httpx.Client(base_url=self.url, headers=headers, timeout=30)
-        self.clients.append(client)
-        return client
-
-
-def run_server(home: Path, **settings: Any) -> Iterator[ApiServer]:
-    """Start the app under uvicorn; yield once it is serving; stop it afterwards."""
-    cfg = Settings(home=home, **settings)
-    ctx = Context(cfg)
-    clients = ApiClients(ctx.store)
-    secrets = {}
-    for role in ROLES:
-        client, secret = clients.add(f"test-{role}", role)
-        secrets[role] = (client.client_id, secret)
-    ctx.close()
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(cfg), host="127.0.0.1", port=port,
-                                           log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=server.run, name="api-test-server", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("the API server did not start")
-        time.sleep(0.02)
-    api = ApiServer(url=f"http://127.0.0.1:{port}", home=home, secrets=secrets)
-    try:
-        yield api
-    finally:
-        for c in api.clients:
-            c.close()
-        server.should_exit = True
-        thread.join(30)
+__all__ = ["VFIREWALL_ID", "VNF_PACKAGES", "VROUTER_ID", "ApiServer", "HttpPeer", "run_peer",
+           "run_server", "wait_onboarding", "zip_dir"]
 
 
 def zip_dir(src: Path, *, tweak: Callable[[str, bytes], bytes] | None = None,

@@ -53,7 +53,7 @@ def peer() -> Iterator[HttpPeer]:
 
 @pytest.fixture(scope="module")
 def admin(server: ApiServer) -> httpx.Client:
-    return server.client("admin")
+    return server.client("admin", api="vnfpkgm")
 
 
 @pytest.fixture(scope="module")
@@ -491,9 +491,9 @@ def test_list_filters_on_onboarding_state_and_selects_attributes(
 
 
 def test_roles(server: ApiServer, onboarded: str) -> None:
-    reader = server.client("reader")
-    operator = server.client("operator")
-    anonymous = server.client(None)
+    reader = server.client("reader", api="vnfpkgm")
+    operator = server.client("operator", api="vnfpkgm")
+    anonymous = server.client(None, api="vnfpkgm")
     assert reader.get(ROOT).status_code == 200
     assert reader.get(onboarded).status_code == 200
     assert reader.get(f"{onboarded}/package_content").status_code == 200
