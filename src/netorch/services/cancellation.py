@@ -44,9 +44,12 @@ class CancelToken:
     mode: CancelMode | None = None
     _callbacks: list[Callable[[], None]] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _reason: str | None = None
 
-    def cancel(self, mode: CancelMode) -> None:
+    def cancel(self, mode: CancelMode, *, reason: str | None = None) -> None:
         with self._lock:
+            if reason is not None:
+                self._reason = reason
             if self._event.is_set():
                 if mode is CancelMode.FORCEFUL and self.mode is not CancelMode.FORCEFUL:
                     self.mode = mode  # escalation: a GRACEFUL cancel made FORCEFUL
@@ -81,6 +84,8 @@ class CancelToken:
         return remove
 
     def reason(self) -> str:
+        if self._reason is not None:
+            return f"stopped: {self._reason}"
         return f"cancelled by the operator ({self.mode or CancelMode.GRACEFUL})"
 
 

@@ -34,6 +34,8 @@ class Settings(BaseSettings):
     notify_max_attempts: int = 30
     notify_poll_interval_s: float = 1.0
     notify_timeout_s: float = 10.0
+    op_stop_grace_s: float = 10.0
+    """How long a stopping API server lets running LCM operations finish (op_runner)."""
     # northbound API (netorch serve, SOL005 / SOL013): auth is on unless NETORCH_API_AUTH=off
     api_auth: bool = True
     api_page_size: int = 100

@@ -201,6 +201,7 @@ ns_instances = Table(
     Column("description", Text, nullable=False),
     Column("nsd_id", String(255), nullable=False),
     Column("nsd_info_id", String(255), nullable=False),
+    Column("flavour_id", String(255), nullable=True),
     Column("created_at", UtcDateTime, nullable=False),
     Index(None, "nsd_id"),
     Index(None, "name"),

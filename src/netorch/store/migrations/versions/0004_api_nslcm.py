@@ -39,6 +39,7 @@ def upgrade() -> None:
         sa.Column("description", sa.Text(), nullable=False),
         sa.Column("nsd_id", sa.String(255), nullable=False),
         sa.Column("nsd_info_id", sa.String(255), nullable=False),
+        sa.Column("flavour_id", sa.String(255), nullable=True),
         _ts("created_at"),
         sa.PrimaryKeyConstraint("id", name="pk_ns_instances"),
     )

@@ -1,0 +1,136 @@
+"""NS instance identifiers and the API's view of operation occurrences (SOL005 v2.6.1
+§6.5.2.10 ``NsInstance``, §6.5.2.3 ``NsLcmOpOcc``).
+
+An NS instance's ``nsState`` is its service record's ``status`` (the service is named by the
+instance id and exists from the first instantiate on); before that it is NOT_INSTANTIATED.
+Listing reads one joined query with only the columns the API shows (no per-row queries, no
+large JSON columns), so a list of thousands of instances stays cheap.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Engine, delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from netorch.model.errors import ConflictError
+from netorch.model.operations import OpState
+from netorch.store.connect import writer
+from netorch.store.tables import ns_instances, operations, services
+
+_INSTANCE_COLUMNS = (
+    ns_instances.c.id, ns_instances.c.name, ns_instances.c.description, ns_instances.c.nsd_id,
+    ns_instances.c.nsd_info_id, ns_instances.c.flavour_id, ns_instances.c.created_at,
+    services.c.status, services.c.active_op, services.c.scale_levels,
+    services.c.instantiation_level,
+)
+
+_OP_COLUMNS = (
+    operations.c.id, operations.c.service, operations.c.type, operations.c.state,
+    operations.c.start_time, operations.c.state_entered_time, operations.c.error,
+    operations.c.is_cancel_pending, operations.c.cancel_mode, operations.c.operation_params,
+)
+
+_JOINED = ns_instances.outerjoin(services, services.c.name == ns_instances.c.id)
+
+CANCELLABLE = (str(OpState.PROCESSING), str(OpState.ROLLING_BACK))
+
+
+class NsLcmStore:
+    """``ns_instances`` and the API columns of ``operations``. Thread-safe."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._writer = writer(engine)
+
+    # -- NS instances ------------------------------------------------------------------------
+
+    def create_instance(self, *, id: str, name: str, description: str, nsd_id: str,
+                        nsd_info_id: str, created_at: datetime) -> None:
+        try:
+            with self._writer.begin() as conn:
+                conn.execute(insert(ns_instances).values(
+                    id=id, name=name, description=description, nsd_id=nsd_id,
+                    nsd_info_id=nsd_info_id, created_at=created_at))
+        except IntegrityError as exc:
+            raise ConflictError(f"NS instance {id!r} already exists") from exc
+
+    def set_flavour(self, ns_id: str, flavour_id: str | None) -> None:
+        with self._writer.begin() as conn:
+            conn.execute(update(ns_instances).where(ns_instances.c.id == ns_id)
+                         .values(flavour_id=flavour_id))
+
+    def delete_instance(self, ns_id: str) -> bool:
+        with self._writer.begin() as conn:
+            return bool(conn.execute(
+                delete(ns_instances).where(ns_instances.c.id == ns_id)).rowcount)
+
+    def instance(self, ns_id: str) -> Any | None:
+        query = (select(*_INSTANCE_COLUMNS)
+                 .select_from(_JOINED)
+                 .where(ns_instances.c.id == ns_id))
+        with self._engine.connect() as conn:
+            return conn.execute(query).first()
+
+    def instances(self, *, ids: Sequence[str] | None = None, nsd_id: str | None = None,
+                  name: str | None = None) -> list[Any]:
+        """Oldest first; the optional arguments narrow the query (exact matches)."""
+        query = (select(*_INSTANCE_COLUMNS)
+                 .select_from(_JOINED)
+                 .order_by(ns_instances.c.created_at, ns_instances.c.id))
+        if ids is not None:
+            query = query.where(ns_instances.c.id.in_(list(ids)))
+        if nsd_id is not None:
+            query = query.where(ns_instances.c.nsd_id == nsd_id)
+        if name is not None:
+            query = query.where(ns_instances.c.name == name)
+        with self._engine.connect() as conn:
+            return list(conn.execute(query).all())
+
+    # -- operation occurrences ---------------------------------------------------------------
+
+    def op(self, op_id: str) -> Any | None:
+        with self._engine.connect() as conn:
+            return conn.execute(select(*_OP_COLUMNS).where(operations.c.id == op_id)).first()
+
+    def ops(self, *, service: str | None = None) -> list[Any]:
+        """Oldest first."""
+        query = select(*_OP_COLUMNS).order_by(operations.c.start_time, operations.c.id)
+        if service is not None:
+            query = query.where(operations.c.service == service)
+        with self._engine.connect() as conn:
+            return list(conn.execute(query).all())
+
+    def set_operation_params(self, op_id: str, params: dict[str, Any]) -> None:
+        with self._writer.begin() as conn:
+            conn.execute(update(operations).where(operations.c.id == op_id)
+                         .values(operation_params=params))
+
+    def request_cancel(self, op_id: str, mode: str) -> bool:
+        """Mark a PROCESSING / ROLLING_BACK operation as being cancelled (compare-and-set);
+        ``False`` when it is in another state or already being cancelled."""
+        with self._writer.begin() as conn:
+            result = conn.execute(
+                update(operations)
+                .where(operations.c.id == op_id, operations.c.state.in_(CANCELLABLE),
+                       operations.c.is_cancel_pending.is_(False))
+                .values(is_cancel_pending=True, cancel_mode=mode))
+            return bool(result.rowcount == 1)
+
+    def cancel_requested(self, op_id: str) -> str | None:
+        """The cancel mode when a cancel is pending, else ``None``."""
+        with self._engine.connect() as conn:
+            row = conn.execute(select(operations.c.is_cancel_pending, operations.c.cancel_mode)
+                               .where(operations.c.id == op_id)).first()
+        if row is None or not row.is_cancel_pending:
+            return None
+        return str(row.cancel_mode or "GRACEFUL")
+
+    def clear_cancel(self, op_id: str) -> None:
+        """The cancellation ended: ``isCancelPending`` false, ``cancelMode`` kept."""
+        with self._writer.begin() as conn:
+            conn.execute(update(operations).where(operations.c.id == op_id)
+                         .values(is_cancel_pending=False))
