@@ -558,3 +558,40 @@ def test_package_notifications_reach_a_subscriber(admin: httpx.Client, server: A
     assert change["operationalState"] == "DISABLED"
     assert admin.delete(href).status_code == 204
     peer.wait_for(lambda n: n.get("vnfPkgId") == pkg_id and n.get("changeType") == "PKG_DELETE")
+
+
+# -- concurrency and restarts ------------------------------------------------------------------
+
+
+def test_concurrent_uploads_one_wins_the_other_is_a_conflict(admin: httpx.Client,
+                                                             server: ApiServer,
+                                                             vrouter_zip: bytes) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    href = create(admin)
+    clients = [server.client("admin", api="vnfpkgm") for _ in range(4)]
+    with ThreadPoolExecutor(len(clients)) as pool:
+        codes = sorted(pool.map(lambda c: c.put(
+            f"{href}/package_content", content=vrouter_zip,
+            headers={"Content-Type": "application/zip"}).status_code, clients))
+    assert codes == [202, 409, 409, 409]
+    assert wait_onboarding(admin, href)["onboardingState"] == "ONBOARDED"
+
+
+def test_onboarding_interrupted_by_a_restart_goes_back_to_created(tmp_path: Path) -> None:
+    from netorch.services.package_api import OnboardingState, ResourceKind
+
+    ctx = Context(Settings(home=tmp_path))
+    try:
+        api = PackageApi(ctx)
+        stuck = api.create(ResourceKind.VNF_PACKAGE)
+        api.resources.update(stuck.id, ResourceKind.VNF_PACKAGE,
+                             onboarding_state=OnboardingState.PROCESSING)
+    finally:
+        ctx.close()
+    for srv in run_server(tmp_path):
+        client = srv.client("reader", api="vnfpkgm")
+        body = client.get(f"{ROOT}/{stuck.id}").json()
+        assert body["onboardingState"] == "CREATED"
+        assert body["onboardingFailureDetails"]["status"] == 503
+        assert "restarted" in body["onboardingFailureDetails"]["detail"]
