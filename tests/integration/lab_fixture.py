@@ -18,6 +18,7 @@ Devices: ``pe1``, ``pe2`` (NETCONF, ``--target=candidate``), ``pe3`` (NETCONF,
 run side by side. The devices are shared by every test of the session: name what you configure
 after your test, and remove it.
 
+``chain_inputs(lab)`` gives the inputs of service-templates/stitched-chain.yaml.
 ``lab_env`` points ``NETORCH_SECRETS_FILE`` / ``NETORCH_KNOWN_HOSTS`` at the lab's files for
 one test.
 """
@@ -73,3 +74,10 @@ def lab_env_fixture(lab: Inventory, monkeypatch: pytest.MonkeyPatch) -> Inventor
     monkeypatch.setenv("NETORCH_SECRETS_FILE", str(lab.secrets_file))
     monkeypatch.setenv("NETORCH_KNOWN_HOSTS", str(lab.known_hosts))
     return lab
+
+
+def chain_inputs(lab: Inventory) -> dict[str, object]:
+    """Inputs for service-templates/stitched-chain.yaml (pe1, pe2, sw1). ``lab.inputs_file``
+    also names pe3, which that template does not declare (undeclared inputs are refused)."""
+    return {"device_address": "127.0.0.1",
+            **{f"{n}_port": lab.device(n).endpoint.port for n in ("pe1", "pe2", "sw1")}}

@@ -112,12 +112,15 @@ def test_inventory_names_every_device_with_its_files(lab: Inventory) -> None:
     ssh_ports = {d.endpoint.port for d in lab.devices}
     assert set(_known_hosts(lab)) == ssh_ports
 
-    inputs = yaml.safe_load(lab.inputs_file.read_text())
-    for d in lab.devices:
-        assert inputs[f"{d.name}_port"] == d.endpoint.port
-    assert inputs["pe1_snmp_port"] == lab.device("pe1").endpoint.snmp.port  # type: ignore[union-attr]
-    assert Path(inputs["known_hosts"]) == lab.known_hosts
-    assert Path(inputs["secrets_file"]) == lab.secrets_file
+    text = lab.inputs_file.read_text()
+    inputs = yaml.safe_load(text)
+    assert inputs == {"device_address": "127.0.0.1",
+                      **{f"{d.name}_port": d.endpoint.port for d in lab.devices}}
+    assert f"# known_hosts: {lab.known_hosts}\n" in text
+    assert f"# secrets_file: {lab.secrets_file}\n" in text
+    env = (lab.lab_dir / "env.sh").read_text()
+    assert f"export NETORCH_SECRETS_FILE={lab.secrets_file}\n" in env
+    assert f"export NETORCH_KNOWN_HOSTS={lab.known_hosts}\n" in env
     assert Inventory.load(lab.lab_dir) == lab
 
 

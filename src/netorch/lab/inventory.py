@@ -20,6 +20,7 @@ INVENTORY_FILE = "inventory.yaml"
 SECRETS_FILE = "secrets.yaml"
 KNOWN_HOSTS_FILE = "known_hosts"
 INPUTS_FILE = "inputs.yaml"
+ENV_FILE = "env.sh"
 STATE_FILE = "state.json"
 
 

@@ -5,8 +5,8 @@
   ``snmpd`` each (SNMPv2c and SNMPv3 authPriv, sysName = the device name).
 * CLI devices ``sw1..``: an ``sshd`` with a login shell (netmiko platform ``linux``).
 
-``up`` writes ``inventory.yaml``, ``secrets.yaml`` (0600), ``known_hosts``, ``inputs.yaml``
-and ``state.json`` into the lab dir. ``down`` stops exactly the processes recorded in
+``up`` writes ``inventory.yaml``, ``secrets.yaml`` (0600), ``known_hosts``, ``inputs.yaml``,
+``env.sh`` and ``state.json`` into the lab dir. ``down`` stops exactly the processes recorded in
 ``state.json`` (PID + start time) and deletes the namespaces recorded there.
 
 What cannot run here (not root, a binary missing) is reported in :attr:`Inventory.skipped`
@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 import os
 import random
+import shlex
 import shutil
 import socket
 import time
@@ -33,6 +34,7 @@ import yaml
 from netorch.lab import daemons, host, procs
 from netorch.lab.daemons import HOST
 from netorch.lab.inventory import (
+    ENV_FILE,
     INPUTS_FILE,
     KNOWN_HOSTS_FILE,
     SECRETS_FILE,
@@ -457,7 +459,7 @@ def _write_files(job: _Up, plans: list[DevicePlan]) -> Inventory:
     devices: list[LabDevice] = []
     credentials: dict[str, dict[str, str]] = {}
     snmp_secrets: dict[str, dict[str, str]] = {}
-    inputs: dict[str, Any] = {"lab_host": HOST}
+    inputs: dict[str, Any] = {"device_address": HOST}
     known: list[str] = []
     client_key = lab / "client_key"
     for plan in plans:
@@ -473,7 +475,6 @@ def _write_files(job: _Up, plans: list[DevicePlan]) -> Inventory:
                 "user": daemons.SNMP_V3_USER, "auth_key": daemons.SNMP_V3_AUTH,
                 "auth_protocol": "SHA", "priv_key": daemons.SNMP_V3_PRIV,
                 "priv_protocol": "AES"}
-            inputs[f"{plan.name}_snmp_port"] = plan.snmp_port
         extras: dict[str, Any] = {"run_dir": str(lab / "devices" / plan.name)}
         if plan.kind is DeviceDriverKind.NETCONF and "netconfd" in services:
             user, password = daemons.NETCONF_USER, daemons.NETCONF_PASSWORD
@@ -506,8 +507,16 @@ def _write_files(job: _Up, plans: list[DevicePlan]) -> Inventory:
                                       sort_keys=False))
     known_hosts = lab / KNOWN_HOSTS_FILE
     known_hosts.write_text("".join(line + "\n" for line in known))
-    inputs.update(known_hosts=str(known_hosts), secrets_file=str(secrets))
-    (lab / INPUTS_FILE).write_text(yaml.safe_dump(inputs, sort_keys=False))
+    # Only values a template can declare: the loader refuses undeclared inputs, so the file
+    # paths the drivers need are comments here (and settings in env.sh).
+    (lab / INPUTS_FILE).write_text(
+        "# TOSCA inputs for service-templates/stitched-chain.yaml, written by `netorch lab up`\n"
+        f"# known_hosts: {known_hosts}\n# secrets_file: {secrets}\n"
+        + yaml.safe_dump(inputs, sort_keys=False))
+    (lab / ENV_FILE).write_text(
+        f"# source me: point netorch's device settings at this lab\n"
+        f"export NETORCH_SECRETS_FILE={shlex.quote(str(secrets))}\n"
+        f"export NETORCH_KNOWN_HOSTS={shlex.quote(str(known_hosts))}\n")
     inventory = Inventory(lab_dir=lab, secrets_file=secrets, known_hosts=known_hosts,
                           inputs_file=lab / INPUTS_FILE, devices=tuple(devices),
                           skipped=tuple(job.skipped))
