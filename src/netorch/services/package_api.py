@@ -321,19 +321,6 @@ class PackageApi:
     def remove_nsd_user(self, nsd_info_id: str, ns_instance_id: str) -> None:
         self.resources.remove_user(nsd_info_id, ns_instance_id)
 
-    def onboarded_nsd(self, nsd_id: str) -> PackageResource:
-        """The newest ONBOARDED and ENABLED NSD resource with this ``nsdId`` (what
-        ``CreateNsRequest.nsdId`` names, §6.5.2.9). :class:`NotFoundError` if there is none
-        onboarded, :class:`ConflictError` if they are all DISABLED."""
-        found = [r for r in self.resources.find(ResourceKind.NSD, descriptor_id=nsd_id)
-                 if r.onboarding_state is OnboardingState.ONBOARDED]
-        if not found:
-            raise NotFoundError(f"no onboarded NSD with nsdId {nsd_id!r}")
-        enabled = [r for r in found if r.operational_state is OperationalState.ENABLED]
-        if not enabled:
-            raise ConflictError(f"the NSD with nsdId {nsd_id!r} is DISABLED")
-        return enabled[-1]
-
     # -- upload and processing ---------------------------------------------------------------
 
     def _staging(self, rid: str) -> Path:
