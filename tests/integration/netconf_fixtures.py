@@ -40,8 +40,8 @@ GET_IPV4 = """#!/bin/sh
 # Called by the ietf-interfaces SIL as `get-interface-ipv4 IFNAME`; prints ietf-ip state XML.
 addr=$(ip -4 -o addr show dev "$1" 2>/dev/null | awk '{print $4}' | cut -d/ -f1 | head -n 1)
 [ -n "$addr" ] || exit 0
-printf '<ipv4 xmlns="urn:ietf:params:xml:ns:yang:ietf-ip"><address><ip>%s</ip></address></ipv4>\\n' \
-  "$addr"
+printf '<ipv4 xmlns="urn:ietf:params:xml:ns:yang:ietf-ip"><address><ip>%s</ip></address>' "$addr"
+printf '</ipv4>\\n'
 """
 
 EMPTY_STARTUP = '<config xmlns="urn:ietf:params:xml:ns:netconf:base:1.0"/>\n'

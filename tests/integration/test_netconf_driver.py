@@ -14,16 +14,18 @@ from typing import Any
 
 import pytest
 import yaml
-from ncclient import manager as nc_manager
 from netconf_fixtures import NetconfLab, free_port, netconf_lab
 
 from netorch.drivers.netconf.connector import NetconfConnector
+from netorch.drivers.netconf.hostkeys import KnownHosts
 from netorch.drivers.netconf.payload import normalise
 from netorch.drivers.netconf.session import NetconfSession
+from netorch.drivers.netconf.transport import connect
 from netorch.model.errors import PermanentError, TemporaryError
 from netorch.model.network import (
     Chain,
     ChainHop,
+    Credentials,
     DeviceDriverKind,
     DeviceEndpoint,
     DeviceIntent,
@@ -38,16 +40,30 @@ EVERYTHING = (f'<filter type="subtree"><interfaces xmlns="{IFS}"/><vrfs xmlns="{
               f'<chains xmlns="{CHAINS}"/></filter>')
 
 
+_OBSERVERS: dict[int, Any] = {}
+"""One long-lived ncclient session per device, reading and writing beside the driver."""
+
+
+@contextlib.contextmanager
+def _observed(target: str) -> Iterator[NetconfLab]:
+    with netconf_lab(target=target) as device, raw(device) as observer:
+        _OBSERVERS[device.port] = observer
+        try:
+            yield device
+        finally:
+            del _OBSERVERS[device.port]
+
+
 @pytest.fixture(scope="module")
 def lab() -> Iterator[NetconfLab]:
-    with netconf_lab() as running:
-        yield running
+    with _observed("candidate") as device:
+        yield device
 
 
 @pytest.fixture(scope="module")
 def running_lab() -> Iterator[NetconfLab]:
-    with netconf_lab(target="running") as r:
-        yield r
+    with _observed("running") as device:
+        yield device
 
 
 def endpoint(lab: NetconfLab, name: str = "pe1", credentials: str = "pe1") -> DeviceEndpoint:
@@ -71,10 +87,10 @@ def connector(tmp_path: Path, lab: NetconfLab, **kw: Any) -> NetconfConnector:
 
 @contextlib.contextmanager
 def raw(lab: NetconfLab) -> Iterator[Any]:
-    """A plain ncclient session, standing for another management client."""
-    m = nc_manager.connect(host="127.0.0.1", port=lab.port, username=lab.username,
-                           password=lab.password, hostkey_verify=False, look_for_keys=False,
-                           allow_agent=False, timeout=10)
+    """An ncclient manager of its own, standing for another management client (with the
+    driver's transport only so that it does not wait out ncclient's 0.1 s poll)."""
+    m = connect(endpoint(lab), Credentials(lab.username, lab.password),
+                KnownHosts(lab.known_hosts), timeout_s=10)
     try:
         yield m
     finally:
@@ -82,17 +98,17 @@ def raw(lab: NetconfLab) -> Iterator[Any]:
 
 
 def running_xml(lab: NetconfLab) -> str:
-    with raw(lab) as m:
-        return str(m.get_config("running", filter=EVERYTHING).data_xml)
+    return str(_OBSERVERS[lab.port].get_config("running", filter=EVERYTHING).data_xml)
 
 
 def write_foreign(lab: NetconfLab, config: str) -> None:
-    with raw(lab) as m:
-        target = "candidate" if ":candidate" in " ".join(m.server_capabilities) else "running"
-        m.edit_config(target=target, config=f'<config xmlns="urn:ietf:params:xml:ns:netconf:'
-                      f'base:1.0">{config}</config>')
-        if target == "candidate":
-            m.commit()
+    """Configuration written by someone else than netorch."""
+    m = _OBSERVERS[lab.port]
+    target = "candidate" if ":candidate" in " ".join(m.server_capabilities) else "running"
+    m.edit_config(target=target, config=f'<config xmlns="urn:ietf:params:xml:ns:netconf:'
+                  f'base:1.0">{config}</config>')
+    if target == "candidate":
+        m.commit()
 
 
 def intent(lab: NetconfLab, svc: str, *, vlan: int = 100, hops: int = 2,
@@ -190,10 +206,10 @@ def test_abort_after_prepare_leaves_running_and_releases_the_lock(
 
     asyncio.run(main())
     assert running_xml(lab) == before
-    with raw(lab) as m:
-        m.lock("candidate")  # nobody holds it any more
-        assert "ab1" not in str(m.get_config("candidate", filter=EVERYTHING).data_xml)
-        m.unlock("candidate")
+    m = _OBSERVERS[lab.port]
+    m.lock("candidate")  # nobody holds it any more, and the candidate is clean
+    assert "ab1" not in str(m.get_config("candidate", filter=EVERYTHING).data_xml)
+    m.unlock("candidate")
 
 
 @pytest.mark.parametrize("confirm_timeout_s", [60, None], ids=["confirmed", "unconfirmed"])
