@@ -274,3 +274,27 @@ def test_transaction_failure_on_cli_is_rolled_back(
         asyncio.run(run_transaction([DeviceChange(intent_v1(dev))], conns))
     assert "Is a directory" in str(info.value) or "Is a directory" in str(info.value.__cause__)
     assert entries(path) == {"chain--svc1-chain.conf"}
+
+
+def test_registry_connector_reads_the_secrets_file(
+        cli_host: SshHost, tmp_path: Path) -> None:  # noqa: F811
+    import yaml
+
+    from netorch.drivers.network.base import ConnectorOptions
+    from netorch.drivers.network.registry import connectors
+
+    secrets = tmp_path / "secrets.yaml"
+    secrets.write_text(yaml.safe_dump({"credentials": {
+        "sw1": {"username": cli_host.user, "password": cli_host.password}}}))
+    secrets.chmod(0o600)
+    options = ConnectorOptions(secrets_file=secrets, known_hosts=cli_host.known_hosts)
+    conn = connectors(options)[DeviceDriverKind.CLI]
+
+    async def caps() -> frozenset[str]:
+        session = await conn.open(endpoint(cli_host.port))
+        try:
+            return session.capabilities
+        finally:
+            await session.close()
+
+    assert asyncio.run(caps()) == frozenset({"cli:linux"})

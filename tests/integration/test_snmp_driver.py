@@ -113,3 +113,21 @@ def test_interface_down_shows_in_health(snmpd: Snmpd, tmp_path: Path) -> None:  
         assert down and down[0].descr == "lo" and down[0].oper_status == 2
     finally:
         faulty.stop()
+
+
+def test_registry_prober_reads_the_secrets_file(snmpd: Snmpd, tmp_path: Path) -> None:  # noqa: F811
+    import yaml
+
+    from netorch.drivers.network.base import ConnectorOptions
+    from netorch.drivers.network.registry import prober
+
+    secrets = tmp_path / "secrets.yaml"
+    secrets.write_text(yaml.safe_dump({"snmp": {"pe1-snmp": SECRETS["v3"]}}))
+    secrets.chmod(0o600)
+    probe = prober(ConnectorOptions(secrets_file=secrets, known_hosts=tmp_path / "kh"))
+    assert probe is not None
+    dev = DeviceEndpoint(name="pe1", driver=DeviceDriverKind.NETCONF, platform="yuma123",
+                         host="127.0.0.1", port=830, credentials="pe1",
+                         snmp=access(snmpd, "pe1-snmp", "3"))
+    inventory = asyncio.run(probe(dev))
+    assert inventory["name"] == "netorch-snmpd" and inventory["uptime_ticks"] >= 0

@@ -1,4 +1,5 @@
-"""The CLI connector as the network driver registry builds it (``make_connector``)."""
+"""The CLI connector as the network driver registry builds it
+(:mod:`netorch.drivers.network.registry`)."""
 
 from __future__ import annotations
 
@@ -11,8 +12,8 @@ from netorch.drivers.network.secrets import resolve_credentials
 
 
 def make_connector(options: ConnectorOptions) -> CliConnector:
-    """A connector reading credentials from ``options.secrets_file`` (environment first) and
-    checking host keys against ``options.known_hosts``."""
+    """A :class:`CliConnector` reading credentials from ``options.secrets_file`` (environment
+    first) and host keys from ``options.known_hosts``."""
     return CliConnector(resolver=partial(resolve_credentials, secrets_file=options.secrets_file),
-                        trust=SshTrust(known_hosts=options.known_hosts, tofu=options.tofu),
+                        trust=SshTrust(options.known_hosts, options.tofu),
                         timeout_s=options.timeout_s)

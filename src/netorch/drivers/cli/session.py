@@ -17,15 +17,15 @@ netmiko is synchronous: every device exchange runs in :func:`asyncio.to_thread`.
 from __future__ import annotations
 
 import asyncio
-import importlib
 import logging
 from collections.abc import Callable, Mapping
-from typing import Any, cast
+from typing import Any
 
 from netorch.drivers.cli import transport
 from netorch.drivers.cli.platform import CliPlatform, Snapshot, changed
 from netorch.drivers.cli.platforms import PLATFORMS, platform_for
 from netorch.drivers.cli.transport import SshTrust
+from netorch.drivers.network.secrets import resolve_credentials
 from netorch.model.errors import NetorchError, PermanentError
 from netorch.model.network import Credentials, DeviceDriverKind, DeviceEndpoint, DeviceIntent
 
@@ -35,12 +35,8 @@ CredentialResolver = Callable[[str], Credentials]
 
 
 def default_resolver() -> CredentialResolver:
-    """``netorch.drivers.network.secrets.resolve_credentials`` (secrets file / environment)."""
-    try:
-        module = importlib.import_module("netorch.drivers.network.secrets")
-    except ImportError as exc:
-        raise PermanentError(f"no credential resolver available: {exc}") from None
-    return cast(CredentialResolver, module.resolve_credentials)
+    """``resolve_credentials`` on the default secrets file (environment first)."""
+    return resolve_credentials
 
 
 class CliSession:

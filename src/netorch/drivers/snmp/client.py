@@ -11,10 +11,9 @@ or a wrong v3 privacy key, which agents silently drop) is a
 
 from __future__ import annotations
 
-import importlib
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, cast
+from typing import Any
 
 from pysnmp.hlapi.v3arch.asyncio import (
     CommunityData,
@@ -43,6 +42,7 @@ from pysnmp.hlapi.v3arch.asyncio import (
 from pysnmp.proto import rfc1902, rfc1905
 from pysnmp.smi import builder, view
 
+from netorch.drivers.network.secrets import resolve_snmp
 from netorch.drivers.snmp import mapping
 from netorch.drivers.snmp.auth import Community, SnmpAuth, UsmUser, auth_from_mapping
 from netorch.drivers.snmp.types import DeviceHealth, InterfaceStatus, SnmpValue, SystemInfo
@@ -75,12 +75,8 @@ TEMPORARY_STATUSES = frozenset({"genErr", "tooBig", "resourceUnavailable"})
 
 
 def default_resolver() -> SnmpResolver:
-    """``netorch.drivers.network.secrets.resolve_snmp`` (secrets file / environment)."""
-    try:
-        module = importlib.import_module("netorch.drivers.network.secrets")
-    except ImportError as exc:
-        raise PermanentError(f"no SNMP credential resolver available: {exc}") from None
-    return cast(SnmpResolver, module.resolve_snmp)
+    """``resolve_snmp`` on the default secrets file."""
+    return resolve_snmp
 
 
 def to_python(value: Any) -> SnmpValue:
@@ -117,7 +113,8 @@ class _NoMibCompiler:
 
 
 class SnmpDriver:
-    """SNMP polling for many devices; one :class:`SnmpEngine`, closed by :meth:`close`."""
+    """SNMP polling for many devices; one :class:`SnmpEngine`, closed by :meth:`close`.
+    Use one driver within one event loop (the engine's dispatcher binds to it)."""
 
     def __init__(self, *, resolver: SnmpResolver | None = None, timeout_s: float = 1.0,
                  retries: int = 1) -> None:
