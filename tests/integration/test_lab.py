@@ -332,6 +332,20 @@ def test_up_over_a_dead_lab_cleans_it_and_starts_again(tmp_path: Path) -> None:
     assert not any(host.netns_exists(ns) for ns in old.namespaces)
 
 
+def test_a_stale_namespace_is_replaced(tmp_path: Path) -> None:
+    port = launcher._auto_plan(1, 0, 0, False)[0].port
+    stale = f"nclab-{port}"
+    procs.run(["ip", "netns", "add", stale])  # a crashed lab's leftover, without eth0
+    try:
+        launcher.up(tmp_path / "lab", 1, base_port=port, cli_devices=0, snmp=False)
+        links = procs.run(["ip", "-n", stale, "-br", "link"]).stdout
+        assert "eth0" in links and "eth1" in links
+    finally:
+        launcher.down(tmp_path / "lab")
+        host.netns_delete(stale)
+    assert not host.netns_exists(stale)
+
+
 def test_what_cannot_start_is_reported_and_the_rest_starts(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     real_which = procs.which

@@ -129,14 +129,16 @@ def plan_devices(devices: int, *, cli_devices: int = 1, base_port: int | None = 
     return plans
 
 
-def _busy_ports(plans: Iterable[DevicePlan]) -> list[str]:
+def _busy_ports(plans: Iterable[DevicePlan], *, netns: bool = False) -> list[str]:
+    """What is taken: ports, and with ``netns`` existing namespaces of the same names (a
+    namespace alone is a crashed lab's leftover: ``up`` replaces it)."""
     busy = []
     for p in plans:
         if not procs.tcp_free(p.port):
             busy.append(f"tcp/{p.port} ({p.name})")
         if p.snmp_port is not None and not procs.udp_free(p.snmp_port):
             busy.append(f"udp/{p.snmp_port} ({p.name} snmp)")
-        if p.kind is DeviceDriverKind.NETCONF and host.netns_exists(p.netns):
+        if netns and p.kind is DeviceDriverKind.NETCONF and host.netns_exists(p.netns):
             busy.append(f"netns {p.netns} ({p.name})")
     return busy
 
@@ -149,7 +151,7 @@ def _auto_plan(devices: int, cli_devices: int, running_only: int,
         base = rng.randrange(AUTO_PORT_RANGE[0], AUTO_PORT_RANGE[1] - width)
         plans = plan_devices(devices, cli_devices=cli_devices, base_port=base,
                              running_only=running_only, snmp=snmp)
-        if not _busy_ports(plans):
+        if not _busy_ports(plans, netns=True):
             return plans
     raise LabError(f"no free block of {width} ports in {AUTO_PORT_RANGE}")
 
