@@ -18,6 +18,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import paramiko
 import pytest
@@ -261,6 +262,34 @@ def bystanders(tmp_path: Path) -> Iterator[list[procs.ProcId]]:
     procs.stop(started)
 
 
+CHAINS = '<chains xmlns="urn:netorch:yang:service-chain"/>'
+
+
+def _manager(inv: Inventory, name: str) -> Any:
+    from ncclient import manager
+
+    dev = inv.device(name).endpoint
+    return manager.connect(host=dev.host, port=dev.port, username="netconf",
+                           password="netconf", hostkey_verify=False, look_for_keys=False,
+                           allow_agent=False, timeout=10)
+
+
+def _commit_chain(inv: Inventory, name: str, chain: str) -> None:
+    config = (f'<config xmlns="urn:ietf:params:xml:ns:netconf:base:1.0">'
+              f'<chains xmlns="urn:netorch:yang:service-chain"><chain><name>{chain}</name>'
+              f'<hop><index>1</index><vnf>fw</vnf></hop></chain></chains></config>')
+    with _manager(inv, name) as m:
+        m.edit_config(target="candidate", config=config)
+        m.commit()
+
+
+def _chains(inv: Inventory, name: str) -> str:
+    with _manager(inv, name) as m:
+        data = m.get_config("running", filter=("subtree", CHAINS)).data_xml
+    found = re.findall(r"<name>([^<]*)</name>", data)
+    return ",".join(found)
+
+
 def _netorch(*args: str) -> subprocess.CompletedProcess[str]:
     """The real command in its own process (the lab outlives it)."""
     return subprocess.run([sys.executable, "-m", "netorch", *args], capture_output=True,
@@ -292,6 +321,7 @@ def test_life_cycle_stops_exactly_what_it_started(tmp_path: Path,
     with pytest.raises(launcher.LabRunning):
         launcher.up(lab_dir, 1, base_port=0)
 
+    _commit_chain(Inventory.load(lab_dir), "pe1", "kept-across-restart")
     netconfd = next(p for p in state.processes if p.service == "netconfd")
     os.kill(netconfd.pid, signal.SIGKILL)
     for _ in range(200):
@@ -305,9 +335,18 @@ def test_life_cycle_stops_exactly_what_it_started(tmp_path: Path,
     assert code == 1
     assert re.search(rf"netconfd\s*│\s*{netconfd.pid}\s*│.*DOWN", output), output
 
+    code, output = _cli("lab", "restart", "pe1", "--dir", str(lab_dir))
+    assert code == 0, output
+    assert launcher.status(lab_dir).healthy
+    inv = Inventory.load(lab_dir)
+    assert inv.device("pe1").processes["netconfd"] != netconfd.pid
+    assert _chains(inv, "pe1") == "kept-across-restart"  # reloaded from its --startup file
+    state = LabState.load(lab_dir)
+    assert state is not None
+
     code, output = _cli("lab", "down", "--dir", str(lab_dir))
     assert code == 0, output
-    assert "stopped 3 processes" in output
+    assert "stopped 4 processes" in output
     assert not any(procs.alive(p.proc) for p in state.processes)
     assert not any(host.netns_exists(ns) for ns in state.namespaces)
     assert not Path(state.runtime_dir or "/nonexistent").exists()

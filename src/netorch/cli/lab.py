@@ -171,3 +171,24 @@ def link_cmd(
         err.print(f"[bold red]error:[/] {exc}")
         raise typer.Exit(EXIT_FAILED) from None
     out.print(f"{device} {interface} {state}")
+
+
+@lab_app.command("restart")
+def restart_cmd(
+    device: Annotated[str, typer.Argument(help="A device, e.g. pe1.")],
+    force: Annotated[bool, typer.Option("--force", help="Restart its running processes "
+                                        "too.")] = False,
+    lab_dir: DirOpt = None,
+) -> None:
+    """Start a device's stopped processes again (netconfd reloads its last committed
+    configuration)."""
+    try:
+        inventory = launcher.restart(_lab_dir(lab_dir), device, force=force)
+    except FileNotFoundError:
+        err.print(f"[bold red]error:[/] no lab in {_lab_dir(lab_dir)}")
+        raise typer.Exit(EXIT_USAGE) from None
+    except (NetorchError, HelperFailed) as exc:
+        err.print(f"[bold red]error:[/] {exc}")
+        raise typer.Exit(EXIT_FAILED) from None
+    pids = inventory.device(device).processes
+    out.print(f"{device}: " + ", ".join(f"{svc} pid {pid}" for svc, pid in pids.items()))

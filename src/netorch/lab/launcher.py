@@ -16,6 +16,7 @@ and the rest still starts; a service that should start but does not come up is a
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import random
@@ -170,7 +171,7 @@ class _Up:
     skipped: list[Skipped] = field(default_factory=list)
     host_keys: dict[str, str] = field(default_factory=dict)
     processes: dict[str, dict[str, int]] = field(default_factory=dict)
-    waits: list[tuple[LabProcess, Callable[[], bool]]] = field(default_factory=list)
+    waits: list[LabProcess] = field(default_factory=list)
 
     def bin(self, name: str) -> str:
         path = self.bins.get(name)
@@ -178,15 +179,45 @@ class _Up:
         return path
 
     def record(self, plan: DevicePlan, service: str, argv: list[str], *, log_file: Path,
-               cwd: Path, port: int | None, protocol: str, ready: Callable[[], bool],
-               env: dict[str, str] | None = None, stdin_fd: int | None = None) -> None:
-        pid = procs.spawn(argv, log_file=log_file, cwd=cwd, env=env, stdin_fd=stdin_fd)
-        entry = LabProcess(plan.name, service, pid.pid, pid.start_time, port, protocol,
-                           str(log_file))
+               cwd: Path, port: int | None, protocol: str, env: dict[str, str] | None = None,
+               socket_path: Path | None = None, udp_handover: bool = False) -> None:
+        recipe = LabProcess(plan.name, service, 0, 0, port, protocol, str(log_file),
+                            argv=tuple(argv), cwd=str(cwd), env=env,
+                            socket=None if socket_path is None else str(socket_path),
+                            udp_handover=udp_handover)
+        entry = _launch(recipe)
         self.state.add_process(entry)
         with self.state.lock:
-            self.processes.setdefault(plan.name, {})[service] = pid.pid
-            self.waits.append((entry, ready))
+            self.processes.setdefault(plan.name, {})[service] = entry.pid
+            self.waits.append(entry)
+
+
+def _launch(recipe: LabProcess) -> LabProcess:
+    """Start a process from its recipe; the recipe with the new PID and start time."""
+    kw: dict[str, Any] = {"log_file": Path(recipe.log), "cwd": Path(recipe.cwd),
+                          "env": recipe.env}
+    if recipe.socket is not None:
+        Path(recipe.socket).unlink(missing_ok=True)
+    if recipe.udp_handover and recipe.port is not None:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+            sock.bind((HOST, recipe.port))
+            pid = procs.spawn(recipe.argv, stdin_fd=sock.fileno(), **kw)
+    else:
+        pid = procs.spawn(recipe.argv, **kw)
+    return dataclasses.replace(recipe, pid=pid.pid, start_time=pid.start_time)
+
+
+def _ready(p: LabProcess) -> Callable[[], bool]:
+    """How to tell that a started process serves: netconfd's socket exists, sshd sends its SSH
+    banner, snmpd answers a GET of sysName with the device's name."""
+    if p.socket is not None:
+        return Path(p.socket).exists
+    port = p.port
+    if port is None:
+        return lambda: True
+    if p.service == "snmpd":
+        return lambda: procs.snmp_get_string(HOST, port, daemons.SNMP_COMMUNITY) == p.device
+    return lambda: procs.ssh_banner(HOST, port) is not None
 
 
 def _what_cannot_run(plans: list[DevicePlan], bins: dict[str, str | None],
@@ -372,7 +403,7 @@ def _start_netconf(job: _Up, plan: DevicePlan, run_dir: Path) -> None:
     out = run_dir / "netconfd.out"
     job.record(plan, "netconfd", setup.argv(job.bin("ip"), job.bin("netconfd")),
                log_file=out, cwd=run_dir, port=None, protocol="unix", env=setup.env(),
-               ready=sock.exists)
+               socket_path=sock)
     subsystem = f"{job.bin('netconf-subsystem')} --ncxserver-sockname={plan.port}@{sock}"
     _start_sshd(job, plan, run_dir, user=daemons.NETCONF_USER, subsystem=subsystem)
 
@@ -387,8 +418,7 @@ def _start_sshd(job: _Up, plan: DevicePlan, run_dir: Path, *, user: str,
         port=plan.port, run_dir=run_dir, host_key=key, user=user,
         authorized_keys=job.runtime / "authorized_keys", subsystem=subsystem))
     job.record(plan, "sshd", daemons.sshd_argv(job.bin("sshd"), run_dir),
-               log_file=run_dir / "sshd.out", cwd=run_dir, port=plan.port, protocol="tcp",
-               ready=lambda: procs.ssh_banner(HOST, plan.port) is not None)
+               log_file=run_dir / "sshd.out", cwd=run_dir, port=plan.port, protocol="tcp")
 
 
 def _start_snmpd(job: _Up, plan: DevicePlan, run_dir: Path) -> None:
@@ -401,30 +431,28 @@ def _start_snmpd(job: _Up, plan: DevicePlan, run_dir: Path) -> None:
     (run_dir / "snmpd.conf").write_text(daemons.snmpd_config(
         port=port, run_dir=run_dir, sys_name=plan.name, descr=descr))
     env = {"PATH": ":".join(procs.SYSTEM_DIRS), "MIBS": "", "LANG": "C"}
-
-    def ready() -> bool:
-        return procs.snmp_get_string(HOST, port, daemons.SNMP_COMMUNITY) == plan.name
-
     if plan.netns in job.state.namespaces:
         # inside the device's namespace, on a socket bound here in the host namespace
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-            sock.bind((HOST, port))
-            argv = daemons.snmpd_in_netns_argv(job.bin("snmpd"), run_dir, ip=job.bin("ip"),
-                                               netns=plan.netns)
-            job.record(plan, "snmpd", argv, log_file=run_dir / "snmpd.out", cwd=run_dir,
-                       port=port, protocol="udp", env=env, ready=ready,
-                       stdin_fd=sock.fileno())
+        argv = daemons.snmpd_in_netns_argv(job.bin("snmpd"), run_dir, ip=job.bin("ip"),
+                                           netns=plan.netns)
+        job.record(plan, "snmpd", argv, log_file=run_dir / "snmpd.out", cwd=run_dir,
+                   port=port, protocol="udp", env=env, udp_handover=True)
     else:
         job.record(plan, "snmpd", daemons.snmpd_argv(job.bin("snmpd"), run_dir),
                    log_file=run_dir / "snmpd.out", cwd=run_dir, port=port, protocol="udp",
-                   env=env, ready=ready)
+                   env=env)
 
 
 def _wait_all(job: _Up, timeout: float, workers: int) -> list[str]:
+    return _wait_for(job.waits, timeout, workers)
+
+
+def _wait_for(started: list[LabProcess], timeout: float, workers: int) -> list[str]:
+    """Wait until every process serves; one failure text per process that did not."""
     deadline = time.monotonic() + timeout
 
-    def wait(item: tuple[LabProcess, Callable[[], bool]]) -> str | None:
-        p, ready = item
+    def wait(p: LabProcess) -> str | None:
+        ready = _ready(p)
         while True:
             if not procs.alive(p.proc):
                 return _failure(p, "exited")
@@ -435,7 +463,7 @@ def _wait_all(job: _Up, timeout: float, workers: int) -> list[str]:
             time.sleep(0.03)
 
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        results = list(pool.map(wait, job.waits))
+        results = list(pool.map(wait, started))
     return [r for r in results if r is not None]
 
 
@@ -565,6 +593,46 @@ def status(lab_dir: Path) -> LabStatus:
         services=tuple(ServiceStatus(p.device, p.service, p.pid, procs.alive(p.proc), p.port,
                                      p.protocol) for p in state.processes),
         namespaces=tuple((ns, host.netns_exists(ns)) for ns in state.namespaces))
+
+
+def restart(lab_dir: Path, device: str, *, force: bool = False,
+            timeout: float = 30.0) -> Inventory:
+    """Start a device's stopped processes again (all of them with ``force``), with the same
+    command lines, and return the updated inventory (new PIDs; ``inventory.yaml`` is
+    rewritten). netconfd reloads what it saved at its last commit (its ``--startup`` file),
+    like a rebooted device."""
+    lab_dir = lab_dir.expanduser().resolve()
+    state = LabState.load(lab_dir)
+    if state is None:
+        raise LabError(f"no lab running in {lab_dir}")
+    inventory = Inventory.load(lab_dir)
+    mine = [p for p in state.processes if p.device == device]
+    if not mine:
+        raise LabError(f"no device {device!r} in the lab in {lab_dir}")
+    if force:
+        procs.stop([p.proc for p in mine])
+    dev = inventory.device(device)
+    if dev.netns is not None and not host.netns_exists(dev.netns):
+        host.netns_create(dev.netns)
+    order = {"netconfd": 0, "snmpd": 1, "sshd": 2}
+    dead = sorted((p for p in mine if not procs.alive(p.proc)),
+                  key=lambda p: order.get(p.service, 3))
+    fresh = [_launch(p) for p in dead]
+    replaced = {(p.device, p.service): p for p in fresh}
+    with state.lock:
+        state.processes = [replaced.get((p.device, p.service), p) for p in state.processes]
+    state.save()
+    failures = _wait_for(fresh, timeout, 4)
+    if failures:
+        raise LabError(f"{device} did not come back:\n" + "\n".join(failures))
+    processes = dict(dev.processes)
+    processes.update({p.service: p.pid for p in fresh})
+    devices = tuple(dataclasses.replace(d, processes=processes) if d.name == device else d
+                    for d in inventory.devices)
+    inventory = dataclasses.replace(inventory, devices=devices)
+    inventory.write()
+    log.info("lab: %s restarted (%s)", device, ", ".join(p.service for p in fresh) or "nothing")
+    return inventory
 
 
 def set_link(lab_dir: Path, device: str, interface: str, up: bool) -> None:

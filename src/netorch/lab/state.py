@@ -26,6 +26,15 @@ class LabProcess:
     protocol: str
     """``tcp`` or ``udp`` (how ``port`` is reached); ``unix`` for netconfd's socket."""
     log: str
+    # how it was started, so `restart` can do it again
+    argv: tuple[str, ...] = ()
+    cwd: str = "/"
+    env: dict[str, str] | None = None
+    socket: str | None = None
+    """netconfd's UNIX socket (its readiness signal)."""
+    udp_handover: bool = False
+    """The UDP socket on ``port`` is bound by the lab and handed over as stdin (snmpd in a
+    namespace)."""
 
     @property
     def proc(self) -> ProcId:
@@ -34,14 +43,19 @@ class LabProcess:
     def to_dict(self) -> dict[str, Any]:
         return {"device": self.device, "service": self.service, "pid": self.pid,
                 "start_time": self.start_time, "port": self.port, "protocol": self.protocol,
-                "log": self.log}
+                "log": self.log, "argv": list(self.argv), "cwd": self.cwd, "env": self.env,
+                "socket": self.socket, "udp_handover": self.udp_handover}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> LabProcess:
         port = d.get("port")
+        env = d.get("env")
         return cls(device=str(d["device"]), service=str(d["service"]), pid=int(d["pid"]),
                    start_time=int(d["start_time"]), port=None if port is None else int(port),
-                   protocol=str(d.get("protocol", "tcp")), log=str(d.get("log", "")))
+                   protocol=str(d.get("protocol", "tcp")), log=str(d.get("log", "")),
+                   argv=tuple(str(a) for a in d.get("argv") or ()), cwd=str(d.get("cwd", "/")),
+                   env=None if env is None else {str(k): str(v) for k, v in env.items()},
+                   socket=d.get("socket"), udp_handover=bool(d.get("udp_handover", False)))
 
 
 @dataclass(slots=True)
