@@ -30,7 +30,7 @@ from netorch.services.lifecycle import Lifecycle
 from netorch.services.notify import Notifier
 from netorch.services.onboarding import materialize
 from netorch.services.op_runner import START_STATES, OpRunner
-from netorch.store.nslcm import NsLcmStore
+from netorch.store.nslcm import FILTERABLE, SQL_OPS, NsLcmStore
 from netorch.store.package_resources import (
     OnboardingState,
     OperationalState,
@@ -45,6 +45,10 @@ NS_DEFAULT_EXCLUDE = ("vnfInstance", "pnfInfo", "virtualLinkInfo", "vnffgInfo", 
 """SOL005 §6.5.2.10 NsInstance default exclude set (SPEC-NOTES §0.5)."""
 OP_DEFAULT_EXCLUDE = ("operationParams", "error", "resourceChanges")
 """SOL005 §6.5.2.3 NsLcmOpOcc default exclude set."""
+
+SQL_FILTERABLE = frozenset(FILTERABLE)
+"""NsInstance attributes a list filter on which the database evaluates."""
+SQL_FILTER_OPS = SQL_OPS
 
 _SCALE_DIRECTIONS = ("SCALE_OUT", "SCALE_IN")
 
@@ -189,6 +193,13 @@ class NsLcm:
                        ) -> list[dict[str, Any]]:
         """Every NS instance, oldest first; ``full`` adds the default-excluded attributes."""
         rows = self.db.instances(nsd_id=nsd_id, name=name, ids=ids)
+        return [self._render_instance(r, full=full) for r in rows]
+
+    def instances_page(self, conditions: Sequence[tuple[str, str, Sequence[str]]], *,
+                       offset: int, limit: int, full: bool = False) -> list[dict[str, Any]]:
+        """A page of the list, filtered in the database (see :meth:`NsLcmStore.instances_page`:
+        only ``eq``/``neq``/``in``/``nin`` on :data:`SQL_FILTERABLE` attributes)."""
+        rows = self.db.instances_page(conditions, offset=offset, limit=limit)
         return [self._render_instance(r, full=full) for r in rows]
 
     def delete(self, ns_id: str) -> None:

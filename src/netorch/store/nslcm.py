@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, delete, insert, select, update
+from sqlalchemy import Engine, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from netorch.model.errors import ConflictError
@@ -35,6 +35,17 @@ _OP_COLUMNS = (
 )
 
 _JOINED = ns_instances.outerjoin(services, services.c.name == ns_instances.c.id)
+
+FILTERABLE: dict[str, Any] = {
+    "id": ns_instances.c.id,
+    "nsInstanceName": ns_instances.c.name,
+    "nsInstanceDescription": ns_instances.c.description,
+    "nsdId": ns_instances.c.nsd_id,
+    "nsdInfoId": ns_instances.c.nsd_info_id,
+    "nsState": func.coalesce(services.c.status, "NOT_INSTANTIATED"),
+}
+"""NsInstance attributes (simple strings) a filter on them can be evaluated in SQL."""
+SQL_OPS = frozenset({"eq", "neq", "in", "nin"})
 
 CANCELLABLE = (str(OpState.PROCESSING), str(OpState.ROLLING_BACK))
 
@@ -89,6 +100,28 @@ class NsLcmStore:
             query = query.where(ns_instances.c.name == name)
         with self._engine.connect() as conn:
             return list(conn.execute(query).all())
+
+    def instances_page(self, conditions: Sequence[tuple[str, str, Sequence[str]]], *,
+                       offset: int, limit: int) -> list[Any]:
+        """A page of instances matching every ``(op, attribute, values)`` condition, in list
+        order (SOL013 §5.2 ``eq``/``neq``/``in``/``nin`` on the :data:`FILTERABLE` attributes,
+        evaluated in the database; SOL013 §5.4 paging by offset)."""
+        query = (select(*_INSTANCE_COLUMNS).select_from(_JOINED)
+                 .order_by(ns_instances.c.created_at, ns_instances.c.id))
+        for op, attr, values in conditions:
+            col = FILTERABLE[attr]
+            if op == "eq":
+                query = query.where(col == values[0])
+            elif op == "neq":
+                query = query.where(col != values[0])
+            elif op == "in":
+                query = query.where(col.in_(list(values)))
+            elif op == "nin":
+                query = query.where(col.not_in(list(values)))
+            else:
+                raise ValueError(f"operator {op!r} is not evaluated in the database")
+        with self._engine.connect() as conn:
+            return list(conn.execute(query.offset(offset).limit(limit)).all())
 
     # -- operation occurrences ---------------------------------------------------------------
 

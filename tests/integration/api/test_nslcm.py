@@ -140,6 +140,17 @@ def test_list_paging_and_default_exclude(server: ApiServer, op: httpx.Client,
         link = resp.headers.get("Link")
         url = link.split(";")[0].strip("<> ") if link else None
     assert set(seen) == ids and len(seen) == len(ids)
+    # the same through the database-evaluated path (eq / neq / in on identity attributes)
+    sql = get_all(reader, f"{ROOT}/ns_instances?filter=(eq,nsdId,{nsd_id});"
+                          "(neq,nsState,INSTANTIATED);(in,nsInstanceName,page-0,page-3,page-6)")
+    assert sorted(i["nsInstanceName"] for i in sql) == ["page-0", "page-3", "page-6"]
+    everything = get_all(reader, f"{ROOT}/ns_instances?filter=(eq,nsdId,{nsd_id})")
+    assert ids <= {i["id"] for i in everything}
+    assert len(everything) == len({i["id"] for i in everything})
+    first = reader.get(f"{ROOT}/ns_instances", params={"filter": f"(eq,nsdId,{nsd_id})"})
+    marker = first.headers["Link"].split("nextpage_opaque_marker=")[1].split(">")[0]
+    assert reader.get(f"{ROOT}/ns_instances", params={
+        "filter": "(eq,nsdId,other)", "nextpage_opaque_marker": marker}).status_code == 400
     one = reader.get(f"{ROOT}/ns_instances", params={"filter": "(cont,nsInstanceName,page-0)",
                                                     "fields": "nsInstanceName"}).json()[0]
     assert set(one) >= {"id", "nsInstanceName", "nsdId", "nsState", "_links"}

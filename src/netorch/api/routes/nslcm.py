@@ -37,8 +37,18 @@ from netorch.api.schemas.nslcm import (
     UpdateNsRequest,
     read_body,
 )
+from netorch.api.sol013.filters import FilterError, parse_filter
+from netorch.api.sol013.paging import PagingError, decode_marker, encode_marker
+from netorch.api.sol013.problem import ProblemError
 from netorch.api.sol013.query import apply_query
-from netorch.services.ns_instances import NS_DEFAULT_EXCLUDE, OP_DEFAULT_EXCLUDE, NsLcm
+from netorch.api.sol013.selectors import SelectorError, parse_selector, select
+from netorch.services.ns_instances import (
+    NS_DEFAULT_EXCLUDE,
+    OP_DEFAULT_EXCLUDE,
+    SQL_FILTER_OPS,
+    SQL_FILTERABLE,
+    NsLcm,
+)
 from netorch.services.op_runner import OpRunner
 
 router = APIRouter(prefix="/nslcm/v1", tags=["nslcm"])
@@ -91,10 +101,56 @@ def _accepted(svc: NsLcm, op_id: str) -> Response:
 
 @router.get("/ns_instances")
 def list_ns_instances(request: Request, _: Reader) -> JSONResponse:
-    """Query NS instances (§6.4.2.3.2)."""
+    """Query NS instances (§6.4.2.3.2).
+
+    A filter made only of ``eq``/``neq``/``in``/``nin`` on simple identity attributes (or no
+    filter) is evaluated and paged in the database, so a page costs the same with 10 or 10,000
+    instances; any other filter is evaluated on the rendered list (SOL013 §5.2 in full)."""
     svc = nslcm(request)
-    bodies = svc.list_instances(full=_wants(request, NS_DEFAULT_EXCLUDE))
+    full = _wants(request, NS_DEFAULT_EXCLUDE)
+    fast = _sql_page(svc, request, full)
+    if fast is not None:
+        return fast
+    bodies = svc.list_instances(full=full)
     items, headers = apply_query(bodies, request, default_exclude=NS_DEFAULT_EXCLUDE)
+    return JSONResponse(items, headers=headers)
+
+
+def _sql_page(svc: NsLcm, request: Request, full: bool) -> JSONResponse | None:
+    """The page answered from the database, or ``None`` when the filter needs the full
+    evaluation. Same filter grammar, selectors and paging markers as :func:`apply_query`."""
+    params = request.query_params
+    raw = params.get("filter")
+    try:
+        expr = parse_filter(raw) if raw is not None else ()
+        selector = parse_selector(params)
+    except (FilterError, SelectorError) as exc:
+        raise ProblemError(400, str(exc)) from None
+    conditions: list[tuple[str, str, tuple[str, ...]]] = []
+    for cond in expr:
+        if cond.op not in SQL_FILTER_OPS or len(cond.path) != 1 \
+                or cond.path[0] not in SQL_FILTERABLE:
+            return None
+        conditions.append((cond.op, cond.path[0], cond.values))
+    size = get_state(request).page_size
+    fingerprint = str(params.get("filter", ""))
+    marker = params.get("nextpage_opaque_marker")
+    try:
+        offset = decode_marker(marker, fingerprint) if marker is not None else 0
+    except PagingError as exc:
+        raise ProblemError(400, str(exc)) from None
+    limit = size + 1 if size > 0 else 1_000_000_000
+    bodies = svc.instances_page(conditions, offset=offset, limit=limit, full=full)
+    headers: dict[str, str] = {}
+    if size > 0 and len(bodies) > size:
+        bodies = bodies[:size]
+        url = request.url.include_query_params(
+            nextpage_opaque_marker=encode_marker(offset + size, fingerprint))
+        headers["Link"] = f'<{url}>; rel="next"'
+    try:
+        items = [select(b, selector, default_exclude=NS_DEFAULT_EXCLUDE) for b in bodies]
+    except SelectorError as exc:
+        raise ProblemError(400, str(exc)) from None
     return JSONResponse(items, headers=headers)
 
 
