@@ -220,12 +220,13 @@ def test_cli_device_is_a_login_shell(lab: Inventory) -> None:
     assert sw1.endpoint.driver is DeviceDriverKind.CLI
     client = _ssh(lab, "sw1")
     try:
-        _, stdout, _ = client.exec_command("id -un; echo $SHELL; cd && pwd")
+        _, stdout, _ = client.exec_command("id -un; echo $SHELL; echo $HOME; pwd")
         lines = stdout.read().decode().split()
     finally:
         client.close()
-    assert lines[:2] == ["nmlab", "/bin/bash"]
-    assert lines[2] == sw1.extras["home"]
+    home = Path(sw1.extras["home"])
+    assert lines == ["nmlab", "/bin/bash", str(home), str(home)]
+    assert home.parent.name == "home" and home.name == "sw1"  # the device's own, in this lab
 
 
 def test_status_of_the_session_lab_is_healthy(lab: Inventory) -> None:

@@ -17,6 +17,9 @@ from netorch.lab.procs import SYSTEM_DIRS
 HOST = "127.0.0.1"
 NETCONF_USER, NETCONF_PASSWORD = "netconf", "netconf"
 CLI_USER, CLI_PASSWORD = "nmlab", "nmlab"
+CLI_PASSWD_HOME = Path("/var/lib/netorch-lab/nmlab")
+"""``nmlab``'s home in /etc/passwd (where sshd starts sessions); each CLI device gets its own
+``HOME`` under the lab dir through ``SetEnv``."""
 SNMP_COMMUNITY = "public"
 SNMP_V3_USER, SNMP_V3_AUTH, SNMP_V3_PRIV = "labuser", "labauthpass", "labprivpass"
 YUMA_MODULES = Path("/usr/share/yuma/modules")
@@ -73,7 +76,7 @@ class NetconfdSetup:
 
 
 def sshd_config(*, port: int, run_dir: Path, host_key: Path, user: str,
-                authorized_keys: Path, subsystem: str | None) -> str:
+                authorized_keys: Path, subsystem: str | None, home: Path | None = None) -> str:
     """A private sshd configuration: loopback only, password and public-key login for one
     user, no PAM (so nothing in /etc/pam.d matters), no forwarding."""
     lines = [
@@ -100,6 +103,9 @@ def sshd_config(*, port: int, run_dir: Path, host_key: Path, user: str,
     ]
     if subsystem is not None:
         lines.append(f"Subsystem netconf {subsystem}")
+    if home is not None:
+        # SetEnv is applied after sshd's own HOME=<passwd home>, so it wins
+        lines.append(f'SetEnv HOME="{home}"')
     return "\n".join(lines) + "\n"
 
 

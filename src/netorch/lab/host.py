@@ -69,8 +69,8 @@ def user_home(name: str) -> Path | None:
 def ensure_user(name: str, password: str, *, home: Path | None, shell: str) -> None:
     """Create a local login user if missing (``useradd``), set its password (``chpasswd``).
 
-    With ``home`` the user gets a real home directory, created (and handed over) if needed; an
-    existing user whose home is gone (another lab's, removed) is moved to ``home``.
+    With ``home`` the user gets that real home directory, created (and handed over) if needed;
+    an existing user with another home is moved there.
     """
     current = user_home(name)
     if current is None:
@@ -81,11 +81,12 @@ def ensure_user(name: str, password: str, *, home: Path | None, shell: str) -> N
             if exc.code != 9:  # 9 = already exists (another lab created it just now)
                 raise
         current = user_home(name)
-    elif home is not None and not (current and current.is_dir()):
+    elif home is not None and current != home:
         run(["usermod", "-d", str(home), name])
         current = home
     if home is not None and current is not None and not current.is_dir():
         current.mkdir(parents=True, exist_ok=True)
+        current.parent.chmod(0o755)
         entry = pwd.getpwnam(name)
         os.chown(current, entry.pw_uid, entry.pw_gid)
         current.chmod(0o755)

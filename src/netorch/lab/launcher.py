@@ -19,6 +19,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
+import pwd
 import random
 import shlex
 import shutil
@@ -170,6 +171,7 @@ class _Up:
     bins: dict[str, str | None]
     skipped: list[Skipped] = field(default_factory=list)
     host_keys: dict[str, str] = field(default_factory=dict)
+    homes: dict[str, Path] = field(default_factory=dict)
     processes: dict[str, dict[str, int]] = field(default_factory=dict)
     waits: list[LabProcess] = field(default_factory=list)
 
@@ -354,8 +356,7 @@ def _prepare(job: _Up, plans: list[DevicePlan], off: set[tuple[str, str]]) -> No
         users.append(("netconfd", daemons.NETCONF_USER, None, "/bin/sh",
                       daemons.NETCONF_PASSWORD))
     if any(p.kind is DeviceDriverKind.CLI and (p.name, "sshd") not in off for p in plans):
-        base = job.lab_dir if host.world_traversable(job.lab_dir) else job.runtime
-        users.append(("sshd", daemons.CLI_USER, base / "home" / daemons.CLI_USER,
+        users.append(("sshd", daemons.CLI_USER, daemons.CLI_PASSWD_HOME,
                       "/bin/bash" if Path("/bin/bash").exists() else job.bin("bash"),
                       daemons.CLI_PASSWORD))
     for service, name, home, shell, password in users:
@@ -385,7 +386,8 @@ def _start_device(job: _Up, plan: DevicePlan, off: set[tuple[str, str]]) -> None
         if plan.snmp_port is not None and (plan.name, "snmpd") not in off:
             _start_snmpd(job, plan, run_dir)
     elif (plan.name, "sshd") not in off:
-        _start_sshd(job, plan, run_dir, user=daemons.CLI_USER, subsystem=None)
+        home = _device_home(job, plan)
+        _start_sshd(job, plan, run_dir, user=daemons.CLI_USER, subsystem=None, home=home)
 
 
 def _start_netconf(job: _Up, plan: DevicePlan, run_dir: Path) -> None:
@@ -408,15 +410,37 @@ def _start_netconf(job: _Up, plan: DevicePlan, run_dir: Path) -> None:
     _start_sshd(job, plan, run_dir, user=daemons.NETCONF_USER, subsystem=subsystem)
 
 
+def _device_home(job: _Up, plan: DevicePlan) -> Path:
+    """A CLI device's own home for the shared login user (sshd sets ``HOME`` to it), so
+    devices and labs never share what a CLI driver stores in ``$HOME``."""
+    base = job.lab_dir if host.world_traversable(job.lab_dir) else job.runtime
+    home = base / "home" / plan.name
+    if home.exists():
+        shutil.rmtree(home)
+    home.mkdir(parents=True)
+    # login shells read .bash_profile, shells sshd runs for a command read .bashrc (Debian's
+    # bash): both start in $HOME, not in the passwd home sshd changed to.
+    (home / ".bashrc").write_text('cd "$HOME" 2>/dev/null\n')
+    (home / ".bash_profile").write_text('. "$HOME/.bashrc"\n')
+    entry = pwd.getpwnam(daemons.CLI_USER)
+    for path in (home, home / ".bashrc", home / ".bash_profile"):
+        os.chown(path, entry.pw_uid, entry.pw_gid)
+    home.chmod(0o755)
+    return home
+
+
 def _start_sshd(job: _Up, plan: DevicePlan, run_dir: Path, *, user: str,
-                subsystem: str | None) -> None:
+                subsystem: str | None, home: Path | None = None) -> None:
     key = run_dir / "ssh_host_ed25519_key"
     pub = host.keygen(key, f"netorch-lab-{plan.name}")
     with job.state.lock:
         job.host_keys[plan.name] = pub
     (run_dir / "sshd_config").write_text(daemons.sshd_config(
         port=plan.port, run_dir=run_dir, host_key=key, user=user,
-        authorized_keys=job.runtime / "authorized_keys", subsystem=subsystem))
+        authorized_keys=job.runtime / "authorized_keys", subsystem=subsystem, home=home))
+    if home is not None:
+        with job.state.lock:
+            job.homes[plan.name] = home
     job.record(plan, "sshd", daemons.sshd_argv(job.bin("sshd"), run_dir),
                log_file=run_dir / "sshd.out", cwd=run_dir, port=plan.port, protocol="tcp")
 
@@ -517,7 +541,7 @@ def _write_files(job: _Up, plans: list[DevicePlan]) -> Inventory:
             endpoint = DeviceEndpoint(plan.name, DeviceDriverKind.CLI, "linux", HOST,
                                       plan.port, plan.name, snmp)
             netns = target = None
-            extras["home"] = str(host.user_home(user) or "")
+            extras["home"] = str(job.homes[plan.name])
         else:  # NETCONF device whose netconfd could not start: monitored over SNMP only
             assert snmp is not None
             endpoint = DeviceEndpoint(plan.name, DeviceDriverKind.SNMP_ONLY, "net-snmp", HOST,
