@@ -9,16 +9,15 @@ three APIs (``/vnfpkgm/v1``, ``/nsd/v1``, ``/nslcm/v1``) and their subscriptions
 
 from __future__ import annotations
 
-import importlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from types import ModuleType
 from typing import Any
 
 from fastapi import APIRouter, FastAPI
 
 from netorch import __version__
+from netorch.api.routes import nsd, nslcm, subscriptions, vnfpkgm
 from netorch.api.security.audit import AuditMiddleware
 from netorch.api.security.oauth import token_router
 from netorch.api.sol013.problem import install_problem_handlers
@@ -29,28 +28,9 @@ from netorch.services.settings import Settings
 log = logging.getLogger(__name__)
 
 
-def _optional_module(name: str) -> ModuleType | None:
-    """TEMPORARY guard while the A2/A3 route modules are being written: ``None`` when the module
-    itself does not exist yet (an import error inside it still propagates)."""
-    try:
-        return importlib.import_module(name)
-    except ModuleNotFoundError as exc:
-        if exc.name != name:
-            raise
-        return None
-
-
 def _resource_routers() -> list[APIRouter]:
-    """The SOL005 resource routers (and the subscription routers of each API)."""
-    routers: list[APIRouter] = []
-    for name in ("vnfpkgm", "nsd", "nslcm"):
-        module = _optional_module(f"netorch.api.routes.{name}")
-        if module is not None:
-            routers.append(module.router)
-    subscriptions = _optional_module("netorch.api.routes.subscriptions")
-    if subscriptions is not None:
-        routers.extend(subscriptions.routers)
-    return routers
+    """The SOL005 resource routers, and the subscription routers of each API."""
+    return [vnfpkgm.router, nsd.router, nslcm.router, *subscriptions.routers]
 
 
 def create_app(settings: Settings | None = None, *, state: ApiState | None = None) -> FastAPI:

@@ -17,6 +17,8 @@ from netorch.api.security.keys import load_or_create_key
 from netorch.api.security.tokens import TokenIssuer
 from netorch.services.api_access import ApiClients, AuditLog
 from netorch.services.context import Context
+from netorch.services.notify import Notifier
+from netorch.services.op_runner import OpRunner
 from netorch.services.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -30,10 +32,10 @@ class ApiState:
     audit: AuditLog
     tokens: TokenIssuer
     authenticator: Authenticator
-    notifier: Any = None
-    """:class:`netorch.services.notify.Notifier` (subscriptions, outbox, delivery worker)."""
-    op_runner: Any = None
-    """:class:`netorch.services.op_runner.OpRunner` (LCM operations in the background)."""
+    notifier: Notifier
+    """Subscriptions, the notification outbox and its delivery worker."""
+    op_runner: OpRunner
+    """LCM operations run in the background (and cancelled)."""
     extras: dict[str, Any] = field(default_factory=dict)
     """Per-app objects other route modules need (keyed by module name)."""
 
@@ -47,35 +49,17 @@ class ApiState:
 
     async def start(self) -> None:
         """Start the background workers (app startup)."""
-        for worker in (self.notifier, self.op_runner):
-            if worker is not None and hasattr(worker, "astart"):
-                await worker.astart()
+        await self.notifier.astart()
+        await self.op_runner.astart()
 
     async def stop(self) -> None:
         """Stop the background workers and release the store (app shutdown)."""
         for worker in (self.op_runner, self.notifier):
-            if worker is not None and hasattr(worker, "astop"):
-                try:
-                    await worker.astop()
-                except Exception:
-                    log.exception("stopping %s failed", type(worker).__name__)
+            try:
+                await worker.astop()
+            except Exception:
+                log.exception("stopping %s failed", type(worker).__name__)
         self.context.close()
-
-
-def _notifier(context: Context) -> Any:
-    try:
-        from netorch.services.notify import Notifier
-    except ImportError:  # A3's module not there yet
-        return None
-    return Notifier(context.store, context.settings)
-
-
-def _op_runner(context: Context, notifier: Any) -> Any:
-    try:
-        from netorch.services.op_runner import OpRunner  # type: ignore[import-not-found,unused-ignore]
-    except ImportError:  # A3's module not there yet
-        return None
-    return OpRunner(context, notifier)
 
 
 def build_state(settings: Settings) -> ApiState:
@@ -93,8 +77,8 @@ def build_state(settings: Settings) -> ApiState:
     if not settings.api_auth:
         log.warning("API authentication is OFF (NETORCH_API_AUTH=off): every request acts as "
                     "admin; never run like this outside development")
-    notifier = _notifier(context)
+    notifier = Notifier(store, settings)
     return ApiState(settings=settings, context=context, clients=clients,
                     audit=AuditLog(store), tokens=tokens,
                     authenticator=Authenticator(tokens, external), notifier=notifier,
-                    op_runner=_op_runner(context, notifier))
+                    op_runner=OpRunner(context, notifier))

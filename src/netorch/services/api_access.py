@@ -21,6 +21,7 @@ from netorch.store import Store
 from netorch.store.api_security import ApiSecurityStore
 
 log = logging.getLogger(__name__)
+audit_log = logging.getLogger("netorch.audit")
 
 _SCRYPT_N, _SCRYPT_R, _SCRYPT_P = 2**14, 8, 1
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
@@ -113,7 +114,7 @@ class AuditLog:
 
     def record(self, entry: AuditEntry) -> None:
         self._db.append_audit(entry)
-        log.info("audit: %s %s %s -> %d", entry.principal, entry.method, entry.path,
+        audit_log.info("%s %s %s -> %d", entry.principal, entry.method, entry.path,
                  entry.status)
 
     def entries(self, *, limit: int = 100, since: datetime | None = None,
