@@ -147,9 +147,10 @@ def test_an_address_needs_a_vrf_attachment() -> None:
 
 
 @pytest.mark.parametrize(("description", "tag", "written"), [
-    ("", "", ""), ("uplink", "", "uplink"), ("", "netorch:a", "netorch:a"),
+    ("", "", ""), ("uplink", "", "uplink"), ("", "netorch:a", "[netorch:a]"),
     ("uplink", "netorch:a", "uplink [netorch:a]"),
     ("netorch:a uplink", "netorch:a", "netorch:a uplink"),
+    ("netorch:a", "netorch:a", "netorch:a"),
 ])
 def test_descriptions_carry_the_tag_reversibly(description: str, tag: str, written: str) -> None:
     assert tagged(description, tag) == written

@@ -9,7 +9,8 @@ Pure functions, no I/O, tested against golden files:
   the ``nc:operation`` attribute (RFC 6241 §7.2): ``replace`` on every entry of the intent,
   ``remove`` on every entry netorch added before (``previous``) that the intent no longer has.
   Entries nobody named are not in the payload, so they are never touched.
-* :func:`build_filter` — a subtree filter (RFC 6241 §6) selecting exactly the named entries.
+* :func:`build_filter` — a subtree filter (RFC 6241 §6) selecting exactly the named entries
+  (key-only entries, made with lxml).
 * :func:`parse_running` — what a ``<get-config>`` reply says about the named entries, as a
   ``DeviceIntent`` (for verification after commit and for drift).
 * :func:`build_restore` — on a device without ``:candidate``: the edit that puts the named
@@ -23,7 +24,7 @@ Where things live (see ``yang/README.md``):
   ``attachment`` carrying the VLAN id and the IPv4 prefix of the sub-interface;
 * a :class:`Chain` is a ``netorch-service-chain`` ``chain`` with its ``hop`` entries.
 
-Descriptions carry the intent's ownership tag: ``"<description> [<tag>]"`` (just the tag when
+Descriptions carry the intent's ownership tag: ``"<description> [<tag>]"`` (``"[<tag>]"`` when
 the description is empty, just the description when it already names the tag);
 :func:`parse_running` strips it again so that a round trip is the identity.
 """
@@ -59,20 +60,22 @@ _SERVICE_CHAIN: Any = service_chain.netorch_service_chain
 # -- descriptions ----------------------------------------------------------------------------
 
 def tagged(description: str, tag: str) -> str:
-    """The description as written on the device: it carries the ownership tag."""
+    """The description as written on the device: it carries the ownership tag, as
+    ``"<description> [<tag>]"``, ``"[<tag>]"`` when there is no description, unchanged when
+    it names the tag already."""
     if not tag or tag in description:
         return description
-    return f"{description} [{tag}]" if description else tag
+    return f"{description} [{tag}]" if description else f"[{tag}]"
 
 
 def untagged(text: str, tag: str) -> str:
     """Inverse of :func:`tagged`."""
     if not tag:
         return text
-    if text == tag:
+    suffix = f"[{tag}]"
+    if text == suffix:
         return ""
-    suffix = f" [{tag}]"
-    return text[: -len(suffix)] if text.endswith(suffix) else text
+    return text[: -len(suffix) - 1] if text.endswith(f" {suffix}") else text
 
 
 # -- edit-config ---------------------------------------------------------------------------
@@ -107,7 +110,7 @@ class _Models:
     def add_vrf(self, vrf: Vrf, interfaces: dict[str, SubInterface], tag: str) -> None:
         entry = self.vpn.vrfs.vrf.add(vrf.name)
         if tag:
-            entry.description = tag
+            entry.description = tagged("", tag)
         if vrf.rd is not None:
             entry.rd = vrf.rd
         for target in vrf.import_targets:
@@ -138,15 +141,14 @@ class _Models:
                 item.ip_address = hop.ip_address
         self.ops[(CHAIN_NS, chain.name)] = "replace"
 
-    def add_key_only(self, namespace: str, name: str, operation: str | None) -> None:
+    def add_key_only(self, namespace: str, name: str, operation: str) -> None:
         if namespace == IF_NS:
             self.ifs.interfaces.interface.add(name)
         elif namespace == L3VPN_NS:
             self.vpn.vrfs.vrf.add(name)
         else:
             self.sfc.chains.chain.add(name)
-        if operation is not None:
-            self.ops[(namespace, name)] = operation
+        self.ops[(namespace, name)] = operation
 
     def elements(self) -> list[etree._Element]:
         """The top-level containers that have entries, as pyangbind encodes them (each a
@@ -225,17 +227,35 @@ def build_edit(intended: DeviceIntent, previous: DeviceIntent | None) -> str:
     return _config(models.elements(), models.ops)
 
 
+_CONTAINERS = {IF_NS: ("interfaces", "interface"), L3VPN_NS: ("vrfs", "vrf"),
+               CHAIN_NS: ("chains", "chain")}
+
+
+def _key_only(names: dict[str, list[str]]) -> list[etree._Element]:
+    """Containers holding one key-only list entry per name (``<vrf><name>x</name></vrf>``).
+    Made with lxml: a key leaf is a plain string in all three models, and building these
+    through pyangbind costs ~0.1 s per ietf-interfaces entry (its identityref carries all of
+    iana-if-type), for nothing a key could get wrong."""
+    out: list[etree._Element] = []
+    for namespace, keys in names.items():
+        if not keys:
+            continue
+        container, item = _CONTAINERS[namespace]
+        parent = etree.Element(f"{{{namespace}}}{container}", nsmap={None: namespace})
+        for key in keys:
+            entry = etree.SubElement(parent, f"{{{namespace}}}{item}")
+            etree.SubElement(entry, f"{{{namespace}}}name").text = key
+        out.append(parent)
+    return out
+
+
 def build_filter(names_of: DeviceIntent) -> str:
     """A ``<filter type="subtree">`` (RFC 6241 §6.4) selecting exactly the entries named in
     ``names_of``: each entry is a list element with only its key, a content match node
     (§6.2.5), so the whole entry is returned."""
-    models = _Models()
-    for namespace, names in _names(names_of).items():
-        for name in names:
-            models.add_key_only(namespace, name, None)
     flt = etree.Element(f"{{{NC_NS}}}filter", nsmap={None: NC_NS})
     flt.set("type", "subtree")
-    flt.extend(models.elements())
+    flt.extend(_key_only(_names(names_of)))
     return str(etree.tostring(flt, pretty_print=True, encoding="unicode"))
 
 
@@ -343,26 +363,27 @@ def build_restore(pre_image: str | bytes, names_of: DeviceIntent) -> str:
     saved = {IF_NS: _entries(root, IF_NS, "interfaces", "interface"),
              L3VPN_NS: _entries(root, L3VPN_NS, "vrfs", "vrf"),
              CHAIN_NS: _entries(root, CHAIN_NS, "chains", "chain")}
-    containers = {IF_NS: "interfaces", L3VPN_NS: "vrfs", CHAIN_NS: "chains"}
-    models = _Models()
+    ops: dict[tuple[str, str], str] = {}
+    gone: dict[str, list[str]] = {IF_NS: [], L3VPN_NS: [], CHAIN_NS: []}
     restored: dict[str, list[etree._Element]] = {IF_NS: [], L3VPN_NS: [], CHAIN_NS: []}
     for namespace, names in _names(names_of).items():
         for name in names:
             entry = saved[namespace].get(name)
             if entry is None:
-                models.add_key_only(namespace, name, "remove")
+                gone[namespace].append(name)
+                ops[(namespace, name)] = "remove"
             else:
                 restored[namespace].append(_standalone(entry))
-                models.ops[(namespace, name)] = "replace"
-    elements = {el.tag: el for el in models.elements()}
+                ops[(namespace, name)] = "replace"
+    removals = {el.tag: el for el in _key_only(gone)}
     children: list[etree._Element] = []
-    for namespace, container in containers.items():
+    for namespace, (container, _) in _CONTAINERS.items():
         qname = f"{{{namespace}}}{container}"
-        if not restored[namespace] and qname not in elements:
+        element = removals.get(qname)
+        if not restored[namespace] and element is None:
             continue
-        element = elements.get(qname)
         if element is None:
             element = etree.Element(qname, nsmap={None: namespace})
         element.extend(restored[namespace])
         children.append(element)
-    return _config(children, models.ops)
+    return _config(children, ops)

@@ -20,7 +20,8 @@ commit but drops the pending changes (lab RECIPES gotcha 4); ``<edit-config>`` a
 ``<commit>`` validate anyway.
 
 ncclient is synchronous: every call runs in a worker thread (:func:`asyncio.to_thread`), one
-at a time per session, so the event loop is never blocked.
+at a time per session, and so does building the payload through pyangbind, so the event loop
+is never blocked.
 """
 
 from __future__ import annotations
@@ -128,7 +129,8 @@ class NetconfSession:
             raise PermanentError(f"{self.device.name}: prepare called twice without "
                                  "confirm or abort")
         try:
-            payload = build_edit(intended, previous)
+            # pyangbind is slow (~0.1 s per ietf-interfaces entry): off the event loop.
+            payload = await asyncio.to_thread(build_edit, intended, previous)
         except ValueError as exc:
             raise translate(self.device.name, "edit", exc) from exc
         names = merge_names(intended, previous)
