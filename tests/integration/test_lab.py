@@ -23,7 +23,7 @@ from typing import Any
 import paramiko
 import pytest
 import yaml
-from lab_fixture import lab_device, lab_session_fixture, lab_unavailable  # noqa: F401
+from lab_fixture import lab_device, lab_unavailable
 from typer.testing import CliRunner
 
 from netorch.cli.app import app

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 import yaml
-from lab_fixture import lab  # noqa: F401  (session fixture)
+from lab_fixture import chain_inputs
 from ncclient import manager
 
 from helpers import REPO, write_vims
@@ -67,7 +67,7 @@ def shell_config(inv: Inventory) -> str:
 
 
 @pytest.fixture
-def make_lc(lab: Inventory, tmp_path: Path,  # noqa: F811
+def make_lc(lab: Inventory, tmp_path: Path,
             monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., Lifecycle]]:
     """A Lifecycle on a fresh SQLite store and sim VIM, pointed at the lab's credentials."""
     made: list[Context] = []
@@ -91,16 +91,11 @@ def make_lc(lab: Inventory, tmp_path: Path,  # noqa: F811
 
 
 def lab_inputs(inv: Inventory, **over: Any) -> dict[str, Any]:
-    data = yaml.safe_load(inv.inputs_file.read_text()) or {}
-    template_inputs = {"device_address", "pe1_port", "pe2_port", "sw1_port", "left_vlan",
-                       "right_vlan"}
-    inputs = {k: v for k, v in data.items() if k in template_inputs}
-    inputs.update(over)
-    return inputs
+    return {**chain_inputs(inv), **over}
 
 
 def test_deploy_configures_every_device_and_terminate_leaves_them_as_they_were(
-        lab: Inventory, make_lc: Callable[..., Lifecycle]) -> None:  # noqa: F811
+        lab: Inventory, make_lc: Callable[..., Lifecycle]) -> None:
     before, sw_before = snapshot(lab), shell_config(lab)
     lc = make_lc()
     op = lc.instantiate(TEMPLATE, "chain1", inputs=lab_inputs(lab, left_vlan=201,
@@ -134,7 +129,7 @@ def _edit(inv: Inventory, name: str, config: str) -> None:
 
 
 def test_drift_on_a_device_is_reported_then_scale_free_update_repairs_nothing_else(
-        lab: Inventory, make_lc: Callable[..., Lifecycle]) -> None:  # noqa: F811
+        lab: Inventory, make_lc: Callable[..., Lifecycle]) -> None:
     lc = make_lc()
     op = lc.instantiate(TEMPLATE, "drift1", inputs=lab_inputs(lab, left_vlan=211,
                                                               right_vlan=212))
@@ -153,7 +148,7 @@ def test_drift_on_a_device_is_reported_then_scale_free_update_repairs_nothing_el
 
 # ----- faults: each ends in FAILED_TEMP with the device's text, no device half-configured ---
 
-def _deploy_fails(lab: Inventory, lc: Lifecycle, name: str, **inputs: Any) -> str:  # noqa: F811
+def _deploy_fails(lab: Inventory, lc: Lifecycle, name: str, **inputs: Any) -> str:
     before = snapshot(lab)
     op = lc.instantiate(TEMPLATE, name, inputs=lab_inputs(lab, **inputs))
     assert op.state is OpState.FAILED_TEMP, op.state
@@ -166,13 +161,13 @@ def _deploy_fails(lab: Inventory, lc: Lifecycle, name: str, **inputs: Any) -> st
     return op.error
 
 
-def test_unreachable_device(lab: Inventory, make_lc: Callable[..., Lifecycle]) -> None:  # noqa: F811
+def test_unreachable_device(lab: Inventory, make_lc: Callable[..., Lifecycle]) -> None:
     error = _deploy_fails(lab, make_lc(), "unreach", pe2_port=1, left_vlan=221,
                           right_vlan=222)
     assert "pe2" in error and "connect" in error
 
 
-def test_wrong_credentials(lab: Inventory, make_lc: Callable[..., Lifecycle],  # noqa: F811
+def test_wrong_credentials(lab: Inventory, make_lc: Callable[..., Lifecycle],
                            monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("NETORCH_CRED_PE2_PASSWORD", "not-the-password")
     error = _deploy_fails(lab, make_lc(), "badcred", left_vlan=231, right_vlan=232)
@@ -180,7 +175,7 @@ def test_wrong_credentials(lab: Inventory, make_lc: Callable[..., Lifecycle],  #
     assert "not-the-password" not in error
 
 
-def test_unknown_host_key(lab: Inventory, make_lc: Callable[..., Lifecycle],  # noqa: F811
+def test_unknown_host_key(lab: Inventory, make_lc: Callable[..., Lifecycle],
                           tmp_path: Path) -> None:
     lines = [ln for ln in lab.known_hosts.read_text().splitlines()
              if f":{lab.device('pe2').endpoint.port}]" not in ln]
@@ -192,7 +187,7 @@ def test_unknown_host_key(lab: Inventory, make_lc: Callable[..., Lifecycle],  # 
 
 
 def test_yang_validation_error_from_the_device(
-        lab: Inventory, make_lc: Callable[..., Lifecycle], tmp_path: Path) -> None:  # noqa: F811
+        lab: Inventory, make_lc: Callable[..., Lifecycle], tmp_path: Path) -> None:
     # A route distinguisher the YANG model's pattern refuses: TOSCA accepts any string, the
     # device's schema validation does not.
     bad = tmp_path / "bad-rd.yaml"
@@ -207,7 +202,7 @@ def test_yang_validation_error_from_the_device(
 
 
 def test_lock_held_by_another_session(lab: Inventory,
-                                      make_lc: Callable[..., Lifecycle]) -> None:  # noqa: F811
+                                      make_lc: Callable[..., Lifecycle]) -> None:
     dev = lab.device("pe2").endpoint
     cred = _secrets(lab)["credentials"][dev.credentials]
     with manager.connect(host=dev.host, port=dev.port, username=cred["username"],
@@ -219,11 +214,11 @@ def test_lock_held_by_another_session(lab: Inventory,
 
 
 def test_device_killed_between_prepare_and_commit(
-        lab: Inventory, make_lc: Callable[..., Lifecycle],  # noqa: F811
+        lab: Inventory, make_lc: Callable[..., Lifecycle],
         monkeypatch: pytest.MonkeyPatch) -> None:
     from netorch.drivers.network import transaction
 
-    victim = lab.device("pe2")
+    victim = Inventory.load(lab.lab_dir).device("pe2")  # current PIDs (after any restart)
     real = transaction.run_transaction
     killed: list[int] = []
 
@@ -239,11 +234,11 @@ def test_device_killed_between_prepare_and_commit(
                 if device.name == "pe2":
                     original = session.commit
 
-                    async def commit(timeout: int | None) -> None:
+                    async def commit(confirm_timeout_s: int | None) -> None:
                         pid = victim.processes["netconfd"]
                         os.kill(pid, signal.SIGKILL)
                         killed.append(pid)
-                        await original(timeout)
+                        await original(confirm_timeout_s)
 
                     session.commit = commit
                 return session
@@ -268,7 +263,7 @@ def test_device_killed_between_prepare_and_commit(
 
 
 def test_cli_command_rejected_by_the_device(
-        lab: Inventory, make_lc: Callable[..., Lifecycle], tmp_path: Path) -> None:  # noqa: F811
+        lab: Inventory, make_lc: Callable[..., Lifecycle], tmp_path: Path) -> None:
     # An interface name the shell device refuses (see drivers/cli/platforms/linux).
     bad = tmp_path / "bad-if.yaml"
     bad.write_text(TEMPLATE.read_text().replace("interface: eth0", "interface: 'eth0;reboot'"))
