@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, delete, func, insert, select, update
+from sqlalchemy import Engine, bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from netorch.model.errors import ConflictError
@@ -35,6 +35,11 @@ _OP_COLUMNS = (
 )
 
 _JOINED = ns_instances.outerjoin(services, services.c.name == ns_instances.c.id)
+
+_INSTANCE_BY_ID = (select(*_INSTANCE_COLUMNS).select_from(_JOINED)
+                   .where(ns_instances.c.id == bindparam("ns_id")))
+_OP_BY_ID = select(*_OP_COLUMNS).where(operations.c.id == bindparam("op_id"))
+"""Built once: reading one instance / occurrence is the API's hottest path."""
 
 FILTERABLE: dict[str, Any] = {
     "id": ns_instances.c.id,
@@ -80,11 +85,8 @@ class NsLcmStore:
                 delete(ns_instances).where(ns_instances.c.id == ns_id)).rowcount)
 
     def instance(self, ns_id: str) -> Any | None:
-        query = (select(*_INSTANCE_COLUMNS)
-                 .select_from(_JOINED)
-                 .where(ns_instances.c.id == ns_id))
         with self._engine.connect() as conn:
-            return conn.execute(query).first()
+            return conn.execute(_INSTANCE_BY_ID, {"ns_id": ns_id}).first()
 
     def instances(self, *, ids: Sequence[str] | None = None, nsd_id: str | None = None,
                   name: str | None = None) -> list[Any]:
@@ -127,7 +129,7 @@ class NsLcmStore:
 
     def op(self, op_id: str) -> Any | None:
         with self._engine.connect() as conn:
-            return conn.execute(select(*_OP_COLUMNS).where(operations.c.id == op_id)).first()
+            return conn.execute(_OP_BY_ID, {"op_id": op_id}).first()
 
     def ops(self, *, service: str | None = None) -> list[Any]:
         """Oldest first."""
