@@ -89,6 +89,7 @@ class KnownHosts:
         with _APPEND_LOCK, self.path.open("a", encoding="ascii") as fh:
             fcntl.flock(fh, fcntl.LOCK_EX)
             try:
-                fh.write(line)
+                if key.asbytes() not in (k.asbytes() for k in self.recorded(host, port).values()):
+                    fh.write(line)  # not recorded meanwhile by a parallel session
             finally:
                 fcntl.flock(fh, fcntl.LOCK_UN)

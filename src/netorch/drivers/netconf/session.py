@@ -146,6 +146,8 @@ class NetconfSession:
             await self._call("lock", self._m.discard_changes)
         else:
             self._pre_image = await self._get_config("lock", names)
+        if names.is_empty():
+            return  # nothing netorch has or wants here: lock only
         await self._edit("edit", target, payload)
         log.debug("%s: staged %d bytes on %s", self.device.name, len(payload), target)
 
