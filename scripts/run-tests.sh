@@ -33,6 +33,19 @@ if [ -n "$lab_missing" ]; then
     fi
 fi
 
+# fake-switches (a Cisco IOS-like SSH device for the CLI driver's cisco_ios platform) pins a
+# Twisted that does not build on Python 3.11: it gets a virtualenv of its own, --no-deps, with a
+# current Twisted (docs/lab.md).
+FSW_VENV=${NETORCH_FSW_VENV:-$HOME/.cache/netorch/venv-fsw}
+if [ ! -x "$FSW_VENV/bin/fake-switches" ]; then
+    echo "== lab: fake-switches into $FSW_VENV"
+    { "$PY" -m venv "$FSW_VENV" \
+        && "$FSW_VENV/bin/pip" install --quiet --disable-pip-version-check --no-deps 'fake-switches==1.5.0' \
+        && "$FSW_VENV/bin/pip" install --quiet --disable-pip-version-check 'twisted[conch]' netaddr tftpy lxml; } \
+        || echo "== lab: fake-switches could not be installed; the cisco_ios device tests will skip"
+fi
+[ -x "$FSW_VENV/bin/fake-switches" ] && export NETORCH_FAKESWITCHES="$FSW_VENV/bin/fake-switches"
+
 failed=0
 echo "== ruff";          "$PY" -m ruff check . || failed=1
 echo "== mypy --strict"; "$PY" -m mypy || failed=1
