@@ -203,7 +203,7 @@ ns_instances = Table(
     Column("nsd_info_id", String(255), nullable=False),
     Column("flavour_id", String(255), nullable=True),
     Column("created_at", UtcDateTime, nullable=False),
-    Index(None, "nsd_id"),
+    Index(None, "nsd_id", "created_at", "id"),
     Index(None, "name"),
     Index(None, "created_at", "id"),
 )

@@ -43,7 +43,9 @@ def upgrade() -> None:
         _ts("created_at"),
         sa.PrimaryKeyConstraint("id", name="pk_ns_instances"),
     )
-    op.create_index("ix_ns_instances_nsd_id", "ns_instances", ["nsd_id"])
+    # nsd_id first, then the list order: a filtered page is read in order, without a sort
+    op.create_index("ix_ns_instances_nsd_id_created_at_id", "ns_instances",
+                    ["nsd_id", "created_at", "id"])
     op.create_index("ix_ns_instances_name", "ns_instances", ["name"])
     op.create_index("ix_ns_instances_created_at_id", "ns_instances", ["created_at", "id"])
     op.create_table(
