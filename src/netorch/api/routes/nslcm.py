@@ -147,11 +147,17 @@ def _sql_page(svc: NsLcm, request: Request, full: bool) -> JSONResponse | None:
         url = request.url.include_query_params(
             nextpage_opaque_marker=encode_marker(offset + size, fingerprint))
         headers["Link"] = f'<{url}>; rel="next"'
+    if not full and not _SELECTORS.intersection(params):
+        # no selector: the default exclude set applies, and the light bodies hold none of it
+        return JSONResponse(bodies, headers=headers)
     try:
         items = [select(b, selector, default_exclude=NS_DEFAULT_EXCLUDE) for b in bodies]
     except SelectorError as exc:
         raise ProblemError(400, str(exc)) from None
     return JSONResponse(items, headers=headers)
+
+
+_SELECTORS = frozenset({"all_fields", "fields", "exclude_fields", "exclude_default"})
 
 
 @router.post("/ns_instances", status_code=201)
