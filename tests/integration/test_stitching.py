@@ -63,7 +63,8 @@ def shell_config(inv: Inventory) -> str:
     cred = _secrets(inv)["credentials"][dev.credentials]
     with ConnectHandler(device_type="linux", host=dev.host, port=dev.port,
                         username=cred["username"], password=cred["password"]) as c:
-        return str(c.send_command("ls -la ~ ; cat ~/.netorch* ~/netorch*/* 2>/dev/null"))
+        # (shell history is the login shell's, not configuration)
+        return str(c.send_command("ls -A ~ | grep -vx .bash_history; cat ~/netorch*/* 2>/dev/null"))
 
 
 @pytest.fixture
@@ -177,8 +178,9 @@ def test_wrong_credentials(lab: Inventory, make_lc: Callable[..., Lifecycle],
 
 def test_unknown_host_key(lab: Inventory, make_lc: Callable[..., Lifecycle],
                           tmp_path: Path) -> None:
+    pe2 = lab.device("pe2").endpoint
     lines = [ln for ln in lab.known_hosts.read_text().splitlines()
-             if f":{lab.device('pe2').endpoint.port}]" not in ln]
+             if not ln.startswith(f"[{pe2.host}]:{pe2.port} ")]
     partial = tmp_path / "known_hosts"
     partial.write_text("\n".join(lines) + "\n")
     error = _deploy_fails(lab, make_lc(known_hosts=partial), "hostkey", left_vlan=241,
@@ -186,19 +188,49 @@ def test_unknown_host_key(lab: Inventory, make_lc: Callable[..., Lifecycle],
     assert "pe2" in error and "host key" in error.lower()
 
 
-def test_yang_validation_error_from_the_device(
+def test_a_value_the_yang_model_refuses_fails_before_any_device_changes(
         lab: Inventory, make_lc: Callable[..., Lifecycle], tmp_path: Path) -> None:
-    # A route distinguisher the YANG model's pattern refuses: TOSCA accepts any string, the
-    # device's schema validation does not.
+    # TOSCA accepts any string as a route distinguisher; netorch-l3vpn's pattern does not, and
+    # the payload is built through the YANG bindings, so the value never reaches a device.
     bad = tmp_path / "bad-rd.yaml"
     bad.write_text(TEMPLATE.read_text().replace('rd: "65000:102"', 'rd: "not-an-rd"'))
     before = snapshot(lab)
     lc = make_lc()
     op = lc.instantiate(bad, "badrd", inputs=lab_inputs(lab, left_vlan=251, right_vlan=252))
     assert op.state is OpState.FAILED_TEMP
-    assert op.error and "pe2" in op.error and "not-an-rd" in op.error
+    assert op.error and "pe2" in op.error and "route-distinguisher" in op.error
+    assert "YANGDynClass" not in op.error  # no generated code in an operator's error
     assert snapshot(lab) == before
     assert lc.rollback(op.id).state is OpState.ROLLED_BACK
+
+
+FOREIGN_VRF = ('<config xmlns="urn:ietf:params:xml:ns:netconf:base:1.0">'
+               '<vrfs xmlns="urn:netorch:yang:l3vpn"><vrf><name>ops-vrf</name>'
+               '<rd>64999:1</rd><attachment><interface>eth1.255</interface>'
+               '<vlan-id>255</vlan-id></attachment></vrf></vrfs></config>')
+REMOVE_FOREIGN_VRF = ('<config xmlns="urn:ietf:params:xml:ns:netconf:base:1.0" '
+                      'xmlns:nc="urn:ietf:params:xml:ns:netconf:base:1.0">'
+                      '<vrfs xmlns="urn:netorch:yang:l3vpn" nc:operation="remove"/></config>')
+
+
+def test_yang_validation_error_from_the_device(
+        lab: Inventory, make_lc: Callable[..., Lifecycle]) -> None:
+    # Someone configured VRF ops-vrf on pe2 by hand, attaching eth1.255. netorch's VRF wants
+    # the same sub-interface: only the device knows (netorch-l3vpn's `must`: a sub-interface
+    # is attached to at most one VRF), and it refuses the commit with an rpc-error.
+    _edit(lab, "pe2", FOREIGN_VRF)
+    try:
+        before = snapshot(lab)
+        lc = make_lc()
+        op = lc.instantiate(TEMPLATE, "mustvrf",
+                            inputs=lab_inputs(lab, left_vlan=254, right_vlan=255))
+        assert op.state is OpState.FAILED_TEMP
+        assert op.error and "pe2" in op.error
+        assert "at most one VRF" in op.error  # the device's own error-message
+        assert snapshot(lab) == before  # pe1 rolled back, pe2's own VRF untouched
+        assert lc.rollback(op.id).state is OpState.ROLLED_BACK
+    finally:
+        _edit(lab, "pe2", REMOVE_FOREIGN_VRF)
 
 
 def test_lock_held_by_another_session(lab: Inventory,
@@ -262,16 +294,31 @@ def test_device_killed_between_prepare_and_commit(
     assert "killed-" not in running_config(lab, "pe2")
 
 
+def _shell(inv: Inventory, command: str) -> str:
+    from netmiko import ConnectHandler
+
+    dev = inv.device("sw1").endpoint
+    cred = _secrets(inv)["credentials"][dev.credentials]
+    with ConnectHandler(device_type="linux", host=dev.host, port=dev.port,
+                        username=cred["username"], password=cred["password"]) as c:
+        return str(c.send_command(command))
+
+
 def test_cli_command_rejected_by_the_device(
-        lab: Inventory, make_lc: Callable[..., Lifecycle], tmp_path: Path) -> None:
-    # An interface name the shell device refuses (see drivers/cli/platforms/linux).
-    bad = tmp_path / "bad-if.yaml"
-    bad.write_text(TEMPLATE.read_text().replace("interface: eth0", "interface: 'eth0;reboot'"))
-    before, sw_before = snapshot(lab), shell_config(lab)
-    lc = make_lc()
-    op = lc.instantiate(bad, "badcli", inputs=lab_inputs(lab, left_vlan=281, right_vlan=282))
-    assert op.state is OpState.FAILED_TEMP
-    assert op.error and "sw1" in op.error
-    assert snapshot(lab) == before
-    assert shell_config(lab) == sw_before
-    assert lc.rollback(op.id).state is OpState.ROLLED_BACK
+        lab: Inventory, make_lc: Callable[..., Lifecycle]) -> None:
+    # The switch refuses the configuration commands: where netorch keeps its entries is a
+    # plain file, so every command writing an entry fails with the shell's own error text.
+    _shell(lab, "touch ~/netorch-config")
+    try:
+        before, sw_before = snapshot(lab), shell_config(lab)
+        lc = make_lc()
+        op = lc.instantiate(TEMPLATE, "badcli",
+                            inputs=lab_inputs(lab, left_vlan=281, right_vlan=282))
+        assert op.state is OpState.FAILED_TEMP
+        assert op.error and "sw1" in op.error
+        assert "Not a directory" in op.error or "File exists" in op.error, op.error
+        assert snapshot(lab) == before  # pe1 and pe2 rolled back
+        assert shell_config(lab) == sw_before
+        assert lc.rollback(op.id).state is OpState.ROLLED_BACK
+    finally:
+        _shell(lab, "rm -f ~/netorch-config")

@@ -51,8 +51,10 @@ def test_removal_of_dropped_entries_only() -> None:
     assert desired["vrf/svc1-blue"] is None and desired["chain/svc1-web"] is None
     running = LINUX.desired(V1, None)             # what v1 left on the device
     assert LINUX.lines(changed(desired, running)) == [
-        'rm -f -- "$HOME/netorch-config"/vrf--svc1-blue.conf',
-        'rm -f -- "$HOME/netorch-config"/chain--svc1-web.conf',
+        'rm -f -- "$HOME/netorch-config"/vrf--svc1-blue.conf'
+        ' && { rmdir -- "$HOME/netorch-config" 2>/dev/null || true; }',
+        'rm -f -- "$HOME/netorch-config"/chain--svc1-web.conf'
+        ' && { rmdir -- "$HOME/netorch-config" 2>/dev/null || true; }',
     ]
 
 

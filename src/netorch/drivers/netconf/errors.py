@@ -54,6 +54,17 @@ def rpc_error_tags(exc: Any) -> set[str]:
     return {str(err.tag) for err in getattr(exc, "errors", None) or [exc]}
 
 
+def _value_error_text(exc: ValueError) -> str:
+    """pyangbind reports a value its YANG type refuses as a dict (``error-string``,
+    ``defined-type``, ``generated-type``: the last is generated code, not for operators)."""
+    detail = exc.args[0] if exc.args else None
+    if isinstance(detail, dict) and "error-string" in detail:
+        text = str(detail["error-string"])
+        defined = detail.get("defined-type")
+        return f"{text} (YANG type {defined})" if defined else text
+    return str(exc)
+
+
 def translate(device: str, stage: str, exc: BaseException) -> NetorchError:
     """The netorch error for ``exc`` raised while doing ``stage`` on ``device``."""
     if isinstance(exc, NetorchError):
@@ -78,5 +89,5 @@ def translate(device: str, stage: str, exc: BaseException) -> NetorchError:
         return TemporaryError(str(DeviceError(device, stage, f"unreachable: {exc}")),
                               delay=RETRY_DELAY_S)
     if isinstance(exc, ValueError):
-        return PermanentError(str(DeviceError(device, stage, str(exc))))
+        return PermanentError(str(DeviceError(device, stage, _value_error_text(exc))))
     return PermanentError(str(DeviceError(device, stage, f"{type(exc).__name__}: {exc}")))

@@ -31,7 +31,7 @@ the description is empty, just the description when it already names the tag);
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from typing import Any
 
 from lxml import etree
@@ -182,10 +182,15 @@ def _set_operations(config: etree._Element, ops: dict[tuple[str, str], str]) -> 
                 entry.set(_OPERATION, operation)
 
 
-def _config(children: Iterable[etree._Element], ops: dict[tuple[str, str], str]) -> str:
+def _config(children: Iterable[etree._Element], ops: dict[tuple[str, str], str],
+            drop: Iterable[str] = ()) -> str:
     config = etree.Element(f"{{{NC_NS}}}config", nsmap={None: NC_NS, "nc": NC_NS})
     config.extend(children)
     _set_operations(config, ops)
+    for namespace in drop:
+        container = etree.SubElement(config, f"{{{namespace}}}{_CONTAINERS[namespace][0]}",
+                                     nsmap={None: namespace})
+        container.set(_OPERATION, "remove")
     return str(etree.tostring(config, pretty_print=True, encoding="unicode"))
 
 
@@ -196,10 +201,16 @@ def _names(intent: DeviceIntent | None) -> dict[str, list[str]]:
             CHAIN_NS: [c.name for c in intent.chains]}
 
 
-def build_edit(intended: DeviceIntent, previous: DeviceIntent | None) -> str:
+def build_edit(intended: DeviceIntent, previous: DeviceIntent | None,
+               drop: Collection[str] = ()) -> str:
     """The ``<config>`` element of the ``<edit-config>`` that makes netorch's entries on the
     device equal to ``intended`` (RFC 6241 §7.2: ``replace`` per intended entry, ``remove``
     per entry of ``previous`` that ``intended`` does not have).
+
+    ``drop`` names the namespaces whose whole top-level container goes (``remove`` on the
+    container instead of on each entry): the caller found, under its lock, that netorch's
+    entries are the only ones left in it, so removing them would otherwise leave an empty
+    container behind, and terminate must leave the device as it found it.
 
     Raises ``ValueError`` when a value does not fit the YANG model (pyangbind checks every
     leaf against its type) or when a sub-interface has an IPv4 prefix but no VRF attaches it
@@ -220,11 +231,44 @@ def build_edit(intended: DeviceIntent, previous: DeviceIntent | None) -> str:
     for chain in intended.chains:
         models.add_chain(chain, intended.tag)
     wanted = _names(intended)
+    dropped = [ns for ns in _CONTAINERS if ns in drop and not wanted[ns]]
     for namespace, names in _names(previous).items():
+        if namespace in dropped:
+            continue
         for name in names:
             if name not in wanted[namespace]:
                 models.add_key_only(namespace, name, "remove")
-    return _config(models.elements(), models.ops)
+    return _config(models.elements(), models.ops, dropped)
+
+
+def build_keys_filter(namespaces: Iterable[str]) -> str:
+    """A subtree filter selecting only the key of every entry of these top-level lists."""
+    flt = etree.Element(f"{{{NC_NS}}}filter", nsmap={None: NC_NS})
+    flt.set("type", "subtree")
+    for namespace in namespaces:
+        container, item = _CONTAINERS[namespace]
+        parent = etree.SubElement(flt, f"{{{namespace}}}{container}", nsmap={None: namespace})
+        etree.SubElement(etree.SubElement(parent, f"{{{namespace}}}{item}"),
+                         f"{{{namespace}}}name")
+    return str(etree.tostring(flt, pretty_print=True, encoding="unicode"))
+
+
+def present_keys(xml: str | bytes, namespace: str) -> tuple[bool, set[str]]:
+    """Whether the top-level container of ``namespace`` is in ``xml`` (a get-config reply),
+    and the keys of its entries."""
+    root = _root(xml)
+    container, item = _CONTAINERS[namespace]
+    found = root.findall(f".//{{{namespace}}}{container}")
+    keys = {e.findtext(f"{{{namespace}}}name") or ""
+            for c in found for e in c.findall(f"{{{namespace}}}{item}")}
+    return bool(found), keys
+
+
+def removals(intended: DeviceIntent, previous: DeviceIntent | None) -> dict[str, set[str]]:
+    """Per namespace, the names of ``previous`` that ``intended`` drops."""
+    wanted = _names(intended)
+    return {ns: {n for n in names if n not in wanted[ns]}
+            for ns, names in _names(previous).items()}
 
 
 _CONTAINERS = {IF_NS: ("interfaces", "interface"), L3VPN_NS: ("vrfs", "vrf"),

@@ -35,9 +35,12 @@ from netorch.drivers.netconf.errors import translate
 from netorch.drivers.netconf.payload import (
     build_edit,
     build_filter,
+    build_keys_filter,
     build_restore,
     normalise,
     parse_running,
+    present_keys,
+    removals,
 )
 from netorch.model.errors import PermanentError
 from netorch.model.network import DeviceEndpoint, DeviceIntent, diff_intent, merge_names
@@ -134,6 +137,7 @@ class NetconfSession:
         except ValueError as exc:
             raise translate(self.device.name, "edit", exc) from exc
         names = merge_names(intended, previous)
+        removed = {ns: keys for ns, keys in removals(intended, previous).items() if keys}
         target = self._datastore()
         if not self.has_candidate and WRITABLE_RUNNING not in self._plain:
             raise PermanentError(f"{self.device.name}: edit failed: the device announces "
@@ -148,6 +152,18 @@ class NetconfSession:
             self._pre_image = await self._get_config("lock", names)
         if names.is_empty():
             return  # nothing netorch has or wants here: lock only
+        if removed:
+            # Under the lock: if netorch's entries are all a container holds, remove the
+            # container too, so the device is left exactly as netorch found it.
+            reply = await self._call("edit", self._m.get_config, source="running",
+                                     filter=build_keys_filter(removed))
+            drop = []
+            for namespace, keys in removed.items():
+                present, existing = present_keys(str(reply.data_xml), namespace)
+                if present and existing <= keys:
+                    drop.append(namespace)
+            if drop:
+                payload = await asyncio.to_thread(build_edit, intended, previous, drop)
         await self._edit("edit", target, payload)
         log.debug("%s: staged %d bytes on %s", self.device.name, len(payload), target)
 

@@ -52,7 +52,10 @@ class TransactionFailed(Exception):
                  rolled_back: list[str]) -> None:
         self.device, self.stage, self.error, self.rolled_back = device, stage, error, rolled_back
         others = f"; rolled back on {', '.join(rolled_back)}" if rolled_back else ""
-        super().__init__(f"{device}: {stage} failed: {error}{others}")
+        text = str(error)
+        # Device drivers already say which device and stage failed (DeviceError wording).
+        head = text if text.startswith(f"{device}: ") else f"{device}: {stage} failed: {text}"
+        super().__init__(f"{head}{others}")
 
     @property
     def temporary(self) -> bool:

@@ -23,7 +23,8 @@ CONFIG_DIR = "netorch-config"
 """Directory (relative to the login user's home) holding netorch's entries."""
 
 WRITE = Template('mkdir -p "$$HOME/$dir" && printf \'%s\\n\' $args > "$$HOME/$dir"/$file')
-REMOVE = Template('rm -f -- "$$HOME/$dir"/$file')
+REMOVE = Template('rm -f -- "$$HOME/$dir"/$file && { rmdir -- "$$HOME/$dir" 2>/dev/null || true; }')
+"""Removing netorch's last entry removes its directory too: the device is left as found."""
 SHOW = Template('(cd "$$HOME/$dir" 2>/dev/null && grep -H -- "" *.conf 2>/dev/null); true')
 
 KINDS = ("interface", "vrf", "chain")
