@@ -147,6 +147,25 @@ def test_drift_on_a_device_is_reported_then_scale_free_update_repairs_nothing_el
         assert lc.terminate("drift1").state is OpState.COMPLETED
 
 
+def test_update_changes_the_devices_in_place(
+        lab: Inventory, make_lc: Callable[..., Lifecycle]) -> None:
+    before = snapshot(lab)
+    lc = make_lc()
+    assert lc.instantiate(TEMPLATE, "upd1", inputs=lab_inputs(
+        lab, left_vlan=291, right_vlan=292)).state is OpState.COMPLETED
+    op = lc.update("upd1", {"left_vlan": 293})
+    assert op.state is OpState.COMPLETED, op.error
+    pe1 = running_config(lab, "pe1")
+    assert "eth1.293" in pe1 and "eth1.291" not in pe1
+    assert "293" in shell_config(lab)
+    assert check_network(lc.ctx, "upd1").in_sync
+    # the configuration was updated in place: its resource (and ledger key) is the same
+    records = {r.node_id: r for r in lc.store.resources("upd1")}
+    assert records["network-config"].kind.value == "netconfig"
+    assert lc.terminate("upd1").state is OpState.COMPLETED
+    assert snapshot(lab) == before
+
+
 # ----- faults: each ends in FAILED_TEMP with the device's text, no device half-configured ---
 
 def _deploy_fails(lab: Inventory, lc: Lifecycle, name: str, **inputs: Any) -> str:
