@@ -31,6 +31,7 @@ from netorch.model.operations import OpOccurrence, OpState
 from netorch.services.context import Context
 from netorch.services.doctor import doctor
 from netorch.services.lifecycle import Lifecycle
+from netorch.services.network_check import check_network
 from netorch.services.onboarding import resolve_source
 from netorch.services.validation import parse_inputs, validate
 
@@ -234,12 +235,27 @@ def deploy_cmd(
 @app.command("status")
 def status_cmd(
     name: Annotated[str | None, typer.Argument(help="A service (default: all).")] = None,
+    check: Annotated[bool, typer.Option("--check", help="Compare each device's running "
+                                        "configuration with the intended one (drift); "
+                                        "exit code 1 when they differ.")] = False,
     as_json: JsonOpt = False,
     db: DbOpt = None,
 ) -> None:
     """Show services, or one service with its resources and last operations."""
     lc = _lifecycle(db)
     with _errors():
+        if check:
+            if name is None:
+                raise typer.BadParameter("--check needs a service name")
+            lc.service(name)  # NotFoundError for an unknown service
+            result = check_network(lc.ctx, name)
+            if as_json:
+                sys.stdout.write(json.dumps(result.to_dict(), indent=2, default=str) + "\n")
+            else:
+                render.network_check(out, result)
+            if not result.in_sync:
+                raise typer.Exit(1)
+            return
         if name is None:
             services = lc.store.list_services()
             if as_json:
