@@ -79,5 +79,8 @@ def lab_env_fixture(lab: Inventory, monkeypatch: pytest.MonkeyPatch) -> Inventor
 def chain_inputs(lab: Inventory) -> dict[str, object]:
     """Inputs for service-templates/stitched-chain.yaml (pe1, pe2, sw1). ``lab.inputs_file``
     also names pe3, which that template does not declare (undeclared inputs are refused)."""
+    snmp = {f"{n}_snmp_port": access.port for n in ("pe1", "pe2")
+            if (access := lab.device(n).endpoint.snmp) is not None}
     return {"device_address": "127.0.0.1",
-            **{f"{n}_port": lab.device(n).endpoint.port for n in ("pe1", "pe2", "sw1")}}
+            **{f"{n}_port": lab.device(n).endpoint.port for n in ("pe1", "pe2", "sw1")},
+            **snmp}

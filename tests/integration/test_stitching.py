@@ -112,6 +112,12 @@ def test_deploy_configures_every_device_and_terminate_leaves_them_as_they_were(
 
     check = check_network(lc.ctx, "chain1")
     assert check.configured and check.in_sync, check.to_dict()
+    devices = {r.node_id: r for r in lc.store.resources("chain1") if r.kind.value == "device"}
+    # adopted devices: what they announced (NETCONF hello) and their inventory (SNMP)
+    assert "urn:ietf:params:netconf:capability:candidate:1.0" in \
+        devices["pe1"].attributes["capabilities"]
+    assert devices["pe1"].attributes["snmp"]["name"] == "pe1"
+    assert devices["pe2"].attributes["snmp"]["name"] == "pe2"
 
     op = lc.terminate("chain1")
     assert op.state is OpState.COMPLETED, op.error

@@ -552,6 +552,8 @@ def _write_files(job: _Up, plans: list[DevicePlan]) -> Inventory:
         credentials[f"{plan.name}-key"] = {"username": user, "key_file": str(client_key)}
         known.append(f"[{HOST}]:{plan.port} {job.host_keys[plan.name]}")
         inputs[f"{plan.name}_port"] = plan.port
+        if snmp is not None:
+            inputs[f"{plan.name}_snmp_port"] = snmp.port
         devices.append(LabDevice(endpoint, services, netns, target, extras))
 
     secrets = lab / SECRETS_FILE

@@ -94,6 +94,7 @@ class NetworkDriver:
                 await session.close()
         if self.prober is not None and endpoint.snmp is not None:
             attributes["snmp"] = dict(await self.prober(endpoint))
+        self.ledger.remember_device(req.key, attributes)
         return ResourceState(key=req.key, kind=req.kind, name=req.name,
                              status=ResourceStatus.ACTIVE,
                              vim_id=f"{endpoint.host}:{endpoint.port}", attributes=attributes)
@@ -167,7 +168,10 @@ class NetworkDriver:
 
     async def delete(self, ref: ResourceRef) -> None:
         if ref.kind is ResourceKind.DEVICE:
-            return  # netorch never deletes a device; its configuration is a separate resource
+            # netorch never deletes a device (its configuration is a separate resource): it
+            # only lets go of it.
+            self.ledger.forget_device(ref.key)
+            return
         self._require(ref.kind)
         entry = self.ledger.get(ref.key)
         if entry is None:
@@ -179,8 +183,12 @@ class NetworkDriver:
 
     async def read(self, ref: ResourceRef) -> ResourceState | None:
         if ref.kind is ResourceKind.DEVICE:
+            attributes = self.ledger.device(ref.key)
+            if attributes is None:
+                return None  # never adopted (an interrupted create): adopt it again
             return ResourceState(key=ref.key, kind=ref.kind, name=ref.key,
-                                 status=ResourceStatus.ACTIVE, vim_id=ref.vim_id)
+                                 status=ResourceStatus.ACTIVE, vim_id=ref.vim_id,
+                                 attributes=attributes)
         self._require(ref.kind)
         entry = self.ledger.get(ref.key)
         if entry is None:

@@ -23,6 +23,14 @@ from pathlib import Path
 
 from netorch.model.network import DeviceIntent, merge_names
 
+_SCHEMA_DEVICES = """
+CREATE TABLE IF NOT EXISTS adopted_device (
+    key TEXT PRIMARY KEY,
+    attributes TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+)
+"""
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS device_config (
     key TEXT PRIMARY KEY,
@@ -77,6 +85,7 @@ class Ledger:
         self._conn.execute("PRAGMA journal_mode=WAL")
         self._conn.execute("PRAGMA synchronous=FULL")
         self._conn.execute(_SCHEMA)
+        self._conn.execute(_SCHEMA_DEVICES)
 
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
@@ -129,6 +138,28 @@ class Ledger:
     def remove(self, key: str) -> None:
         with self._tx() as conn:
             conn.execute("DELETE FROM device_config WHERE key = ?", (key,))
+
+    # -- adopted devices: what netorch saw when it adopted them (capabilities, inventory) ------
+    def remember_device(self, key: str, attributes: dict[str, object]) -> None:
+        now = datetime.now(UTC).isoformat()
+        with self._tx() as conn:
+            conn.execute("INSERT INTO adopted_device (key, attributes, updated_at) "
+                         "VALUES (?, ?, ?) ON CONFLICT(key) DO UPDATE SET "
+                         "attributes = excluded.attributes, updated_at = excluded.updated_at",
+                         (key, json.dumps(attributes, sort_keys=True, default=str), now))
+
+    def device(self, key: str) -> dict[str, object] | None:
+        with self._lock:
+            row = self._conn.execute("SELECT attributes FROM adopted_device WHERE key = ?",
+                                     (key,)).fetchone()
+        if row is None:
+            return None
+        data = json.loads(row[0])
+        return data if isinstance(data, dict) else {}
+
+    def forget_device(self, key: str) -> None:
+        with self._tx() as conn:
+            conn.execute("DELETE FROM adopted_device WHERE key = ?", (key,))
 
     def close(self) -> None:
         with self._lock:
