@@ -28,14 +28,13 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import emit, median, setup_logging  # noqa: E402
-
-from netorch.drivers.network.base import ConnectorOptions  # noqa: E402
-from netorch.drivers.network.registry import connectors  # noqa: E402
-from netorch.drivers.network.transaction import DeviceChange, run_transaction  # noqa: E402
-from netorch.lab import launcher  # noqa: E402
-from netorch.lab.inventory import Inventory  # noqa: E402
-from netorch.model.network import (  # noqa: E402
+from _common import emit, median, setup_logging
+from netorch.drivers.network.base import ConnectorOptions
+from netorch.drivers.network.registry import connectors
+from netorch.drivers.network.transaction import DeviceChange, run_transaction
+from netorch.lab import launcher
+from netorch.lab.inventory import Inventory
+from netorch.model.network import (
     Chain,
     ChainHop,
     DeviceDriverKind,

@@ -1,7 +1,8 @@
 """One NETCONF session to a real yuma123 netconfd: edit+commit round trips per second.
 
-Starts one netconfd + sshd (the integration tests' fixture, RECIPES §1a; needs root), opens
-one session with the driver's transport and measures, on that one session:
+Starts a one-device lab with :mod:`netorch.lab` (the same ``netorch lab up`` devices the
+integration tests use: netconfd behind its own sshd, needs root), opens one session with the
+driver's transport and measures, on that one session:
 
 * ``edit_commit_per_second``: ``<edit-config>`` candidate + ``<commit>`` pairs (RFC 6241
   §7.2, §8.3.4.1), payloads built by the driver (pyangbind) before the clock starts;
@@ -14,6 +15,8 @@ each also with the transport thread *not* woken on send, i.e. ncclient's default
 Loops are bounded by count (``--pairs``, ``--baseline-pairs``) and time (``--max-seconds``).
 
     python bench/netconf_session.py [--json] [--pairs 200] [--baseline-pairs 10]
+
+``bench/netconf.py`` uses :func:`edit_commit_rate` on a device of its own lab.
 """
 
 from __future__ import annotations
@@ -22,23 +25,19 @@ import argparse
 import asyncio
 import json
 import logging
+import os
 import sys
+import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "tests" / "integration"))
-
-from netconf_fixtures import missing_prerequisite, start_netconfd  # noqa: E402
-
-from netorch.drivers.netconf.connector import NetconfConnector  # noqa: E402
-from netorch.drivers.netconf.payload import build_edit  # noqa: E402
-from netorch.drivers.netconf.session import NetconfSession  # noqa: E402
-from netorch.model.network import (  # noqa: E402
+from netorch.drivers.netconf.connector import NetconfConnector
+from netorch.drivers.netconf.payload import build_edit
+from netorch.drivers.netconf.session import NetconfSession
+from netorch.lab import launcher
+from netorch.model.network import (
     Chain,
     ChainHop,
     DeviceDriverKind,
@@ -72,15 +71,24 @@ async def rate(step: Callable[[int], Awaitable[None]], count: int, max_seconds: 
     return done / (time.perf_counter() - start), done
 
 
+async def _cleanup(session: NetconfSession, device: DeviceEndpoint,
+                   previous: DeviceIntent | None) -> None:
+    """Remove what the loops left on the device (the bench's entries only)."""
+    names = previous or intent(device, 0)
+    await session.prepare(DeviceIntent(device=device, tag=names.tag), names)
+    await session.commit(None)
+    await session.confirm()
+
+
 async def measure(connector: NetconfConnector, device: DeviceEndpoint, pairs: int,
-                  max_seconds: float) -> dict[str, Any]:
+                  max_seconds: float, *, transactions: bool = True) -> dict[str, Any]:
     session = await connector.open(device)
     assert isinstance(session, NetconfSession)
     manager = session._m  # the raw ncclient manager of this session, for the RPC-pair loop
     previous: list[DeviceIntent | None] = [None]
 
-    # Payloads are built before the clock starts: pyangbind costs ~0.1 s per interface entry
-    # and is not what this measures. Ten distinct ones, cycled.
+    # Payloads are built before the clock starts (pyangbind is not what this measures).
+    # Ten distinct ones, cycled.
     payloads = [build_edit(intent(device, i), None) for i in range(10)]
 
     async def edit_commit(i: int) -> None:
@@ -97,33 +105,43 @@ async def measure(connector: NetconfConnector, device: DeviceEndpoint, pairs: in
 
     try:
         pair_rate, pair_n = await rate(edit_commit, pairs, max_seconds)
-        txn_rate, txn_n = await rate(transaction, max(1, pairs // 4), max_seconds)
+        txn_rate, txn_n = (await rate(transaction, max(1, pairs // 4), max_seconds)
+                           if transactions else (0.0, 0))
+        await _cleanup(session, device, previous[0])
     finally:
         await session.close()
     return {"edit_commit_per_second": pair_rate, "pairs": pair_n,
             "transactions_per_second": txn_rate, "transactions": txn_n}
 
 
+def edit_commit_rate(endpoint: DeviceEndpoint, secrets_file: Path, known_hosts: Path,
+                     pairs: int, tuned: bool, *, max_seconds: float = 30.0) -> float:
+    """``<edit-config>`` + ``<commit>`` pairs per second on one session to ``endpoint``
+    (a running NETCONF device with :candidate); ``tuned=False``: ncclient's own 0.1 s poll."""
+    connector = NetconfConnector(secrets_file=secrets_file, known_hosts=known_hosts,
+                                 tofu=False, timeout_s=30, wake=tuned)
+    figures = asyncio.run(measure(connector, endpoint, pairs, max_seconds, transactions=False))
+    return float(figures["edit_commit_per_second"])
+
+
 def run(args: argparse.Namespace) -> dict[str, Any]:
-    lab = start_netconfd()
-    try:
-        secrets = lab.run_dir / "secrets.yaml"
-        secrets.write_text(yaml.safe_dump({"credentials": {
-            "bench": {"username": lab.username, "password": lab.password}}}))
-        secrets.chmod(0o600)
-        device = DeviceEndpoint(name="pe1", driver=DeviceDriverKind.NETCONF,
-                                platform="yuma123", host="127.0.0.1", port=lab.port,
-                                credentials="bench")
+    with tempfile.TemporaryDirectory(prefix="netorch-bench-session-") as tmp:
+        lab_dir = Path(tmp)
+        inv = launcher.up(lab_dir, 1, base_port=0, cli_devices=0, snmp=False,
+                          yang_dir=launcher.default_yang_dir())
+        try:
+            device = inv.endpoints(DeviceDriverKind.NETCONF)[0]
 
-        def connector(wake: bool) -> NetconfConnector:
-            return NetconfConnector(secrets_file=secrets, known_hosts=lab.known_hosts,
-                                    tofu=False, timeout_s=30, wake=wake)
+            def connector(wake: bool) -> NetconfConnector:
+                return NetconfConnector(secrets_file=inv.secrets_file,
+                                        known_hosts=inv.known_hosts, tofu=False, timeout_s=30,
+                                        wake=wake)
 
-        tuned = asyncio.run(measure(connector(True), device, args.pairs, args.max_seconds))
-        base = asyncio.run(measure(connector(False), device, args.baseline_pairs,
-                                   args.max_seconds))
-    finally:
-        lab.stop()
+            tuned = asyncio.run(measure(connector(True), device, args.pairs, args.max_seconds))
+            base = asyncio.run(measure(connector(False), device, args.baseline_pairs,
+                                       args.max_seconds))
+        finally:
+            launcher.down(lab_dir)
     return {
         "edit_commit_per_second": round(tuned["edit_commit_per_second"], 1),
         "edit_commit_per_second_default_tick": round(base["edit_commit_per_second"], 2),
@@ -146,17 +164,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--max-seconds", type=float, default=30.0, help="per measured loop")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
-    reason = missing_prerequisite()
-    if reason is not None:
-        log.error("cannot run: %s", reason)
+    if os.geteuid() != 0:
+        log.error("cannot run: the lab needs root (network namespaces, login users)")
         return 2
     figures = run(args)
     if args.json:
-        print(json.dumps(figures))
+        sys.stdout.write(json.dumps(figures) + "\n")
     else:
         width = max(len(k) for k in figures)
         for key, value in figures.items():
-            print(f"{key:<{width}}  {value}")
+            sys.stdout.write(f"{key:<{width}}  {value}\n")
     return 0
 
 

@@ -90,7 +90,10 @@ def ensure_user(name: str, password: str, *, home: Path | None, shell: str) -> N
         entry = pwd.getpwnam(name)
         os.chown(current, entry.pw_uid, entry.pw_gid)
         current.chmod(0o755)
-    run(["chpasswd"], input_text=f"{name}:{password}\n")
+    # SHA-512 crypt rather than the system default (yescrypt on Debian 12: ~50 ms of CPU per
+    # check, on purpose): every NETCONF session to a lab device is a password login checked
+    # by its sshd, and the lab's devices share the CPU with the orchestrator under test.
+    run(["chpasswd", "-c", "SHA512"], input_text=f"{name}:{password}\n")
 
 
 # --- keys -------------------------------------------------------------------------------------

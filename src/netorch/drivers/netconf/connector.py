@@ -6,7 +6,6 @@ The network driver registry builds it with :func:`make_connector`.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -14,6 +13,7 @@ from typing import TYPE_CHECKING
 from netorch.drivers.netconf.errors import translate
 from netorch.drivers.netconf.hostkeys import KnownHosts, default_known_hosts, tofu_from_env
 from netorch.drivers.netconf.session import NetconfSession
+from netorch.drivers.netconf.threads import in_thread
 from netorch.drivers.netconf.transport import connect
 from netorch.drivers.network.secrets import resolve_credentials
 from netorch.model.network import DeviceEndpoint
@@ -46,8 +46,8 @@ class NetconfConnector:
         """
         credentials = resolve_credentials(device.credentials, self.secrets_file)
         try:
-            manager = await asyncio.to_thread(connect, device, credentials, self.known_hosts,
-                                              timeout_s=self.timeout_s, wake=self.wake)
+            manager = await in_thread(connect, device, credentials, self.known_hosts,
+                                      timeout_s=self.timeout_s, wake=self.wake)
         except Exception as exc:
             raise translate(device.name, "connect", exc) from exc
         session = NetconfSession(device, manager)

@@ -21,6 +21,27 @@ import paramiko
 from netorch.model.errors import PermanentError
 
 _APPEND_LOCK = threading.Lock()
+_PARSED_LOCK = threading.Lock()
+_PARSED: dict[Path, tuple[tuple[int, int, int], paramiko.HostKeys]] = {}
+
+
+def _parsed(path: Path) -> paramiko.HostKeys:
+    """``path`` parsed, from the cache while the file is unchanged (read-only: callers get
+    copies of what it holds)."""
+    try:
+        st = path.stat()
+    except OSError:
+        return paramiko.HostKeys()
+    signature = (st.st_ino, st.st_size, st.st_mtime_ns)
+    with _PARSED_LOCK:
+        hit = _PARSED.get(path)
+    if hit is not None and hit[0] == signature:
+        return hit[1]
+    keys = paramiko.HostKeys()
+    keys.load(str(path))
+    with _PARSED_LOCK:
+        _PARSED[path] = (signature, keys)
+    return keys
 
 
 def default_known_hosts() -> Path:
@@ -59,8 +80,13 @@ class KnownHosts:
         return keys
 
     def recorded(self, host: str, port: int) -> dict[str, paramiko.PKey]:
-        """The keys recorded for ``host:port``, by key type."""
-        found = self.load().lookup(host_entry(host, port))
+        """The keys recorded for ``host:port``, by key type.
+
+        The parsed file is kept while its inode, size and modification time stay the same
+        (a lab's file names dozens of devices, and paramiko parses every line, ~0.4 ms each,
+        on every connect); any change to the file, such as a key appended on first use,
+        makes the next call read it again."""
+        found = _parsed(self.path).lookup(host_entry(host, port))
         return {} if found is None else dict(found)
 
     def verify(self, device: str, host: str, port: int, key: paramiko.PKey) -> None:

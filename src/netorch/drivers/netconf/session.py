@@ -7,9 +7,11 @@ prepare    ``:candidate`` (§8.3): ``<lock>`` candidate (§7.5), ``<discard-chan
            from running), ``<edit-config>`` candidate (§7.2).
            Without it (``:writable-running``, §8.2): ``<lock>`` running, save the pre-image
            of netorch's entries with ``<get-config>``, ``<edit-config>`` running.
-commit     save the pre-image (candidate devices), then ``<commit>`` (§8.3.4.1), confirmed
-           with ``<confirm-timeout>`` when asked and ``:confirmed-commit:1.1`` is announced
-           (§8.4.5.1); then read back with ``<get-config>`` and verify.
+commit     ``<commit>`` (§8.3.4.1), confirmed with ``<confirm-timeout>`` when asked and
+           ``:confirmed-commit:1.1`` is announced (§8.4.5.1) (otherwise the pre-image of
+           netorch's entries is saved first, to restore on abort); then read back with
+           ``<get-config>`` and verify. Until confirm or abort, :meth:`read` answers from
+           that read-back (the session holds the lock; nothing of netorch's changed since).
 confirm    the confirming ``<commit/>`` (§8.4), then ``<unlock>``.
 abort      ``<cancel-commit>`` (§8.4.5.2) or the pre-image restored, ``<discard-changes>``,
            ``<unlock>``; never raises.
@@ -19,9 +21,9 @@ abort      ``<cancel-commit>`` (§8.4.5.2) or the pre-image restored, ``<discard
 commit but drops the pending changes (lab RECIPES gotcha 4); ``<edit-config>`` and
 ``<commit>`` validate anyway.
 
-ncclient is synchronous: every call runs in a worker thread (:func:`asyncio.to_thread`), one
-at a time per session, and so does building the payload through pyangbind, so the event loop
-is never blocked.
+ncclient is synchronous: every call runs in a worker thread of the NETCONF pool
+(:mod:`.threads`, sized for device fan-out), one at a time per session, and so does building
+the payload through pyangbind, so the event loop is never blocked.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ from netorch.drivers.netconf.payload import (
     present_keys,
     removals,
 )
+from netorch.drivers.netconf.threads import in_thread
 from netorch.model.errors import PermanentError
 from netorch.model.network import DeviceEndpoint, DeviceIntent, diff_intent, merge_names
 
@@ -75,6 +78,8 @@ class NetconfSession:
         self._intended: DeviceIntent | None = None
         self._names: DeviceIntent | None = None
         self._pre_image: str | None = None
+        self._read_back: tuple[DeviceIntent, str] | None = None
+        """(names read, reply) of the verification after commit; cleared by confirm/abort."""
         self._state = "open"
         """open → prepared → committed → (confirmed: back to open) ; abort → open."""
         self._confirmed = False
@@ -108,7 +113,7 @@ class NetconfSession:
     async def _call(self, stage: str, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         async with self._io:
             try:
-                return await asyncio.to_thread(fn, *args, **kwargs)
+                return await in_thread(fn, *args, **kwargs)
             except Exception as exc:
                 raise translate(self.device.name, stage, exc) from exc
 
@@ -133,7 +138,7 @@ class NetconfSession:
                                  "confirm or abort")
         try:
             # pyangbind is slow (~0.1 s per ietf-interfaces entry): off the event loop.
-            payload = await asyncio.to_thread(build_edit, intended, previous)
+            payload = await in_thread(build_edit, intended, previous)
         except ValueError as exc:
             raise translate(self.device.name, "edit", exc) from exc
         names = merge_names(intended, previous)
@@ -163,7 +168,7 @@ class NetconfSession:
                 if present and existing <= keys:
                     drop.append(namespace)
             if drop:
-                payload = await asyncio.to_thread(build_edit, intended, previous, drop)
+                payload = await in_thread(build_edit, intended, previous, drop)
         await self._edit("edit", target, payload)
         log.debug("%s: staged %d bytes on %s", self.device.name, len(payload), target)
 
@@ -171,18 +176,21 @@ class NetconfSession:
         if self._state != "prepared" or self._intended is None or self._names is None:
             raise PermanentError(f"{self.device.name}: commit without prepare")
         if self.has_candidate:
-            self._pre_image = await self._get_config("commit", self._names)
             if confirm_timeout_s is not None and self.has_confirmed_commit:
+                # abort is <cancel-commit> (§8.4.5.2): the device keeps the pre-image itself
                 await self._call("commit", self._m.commit, confirmed=True,
                                  timeout=str(int(confirm_timeout_s)))
                 self._confirmed = True
             else:
+                self._pre_image = await self._get_config("commit", self._names)
                 await self._call("commit", self._m.commit)
         self._state = "committed"
         await self._verify(self._intended, self._names)
 
     async def _verify(self, intended: DeviceIntent, names: DeviceIntent) -> None:
-        running = await self.read(names)
+        xml = await self._get_config("verify", names)
+        self._read_back = (names, xml)
+        running = parse_running(xml, names)
         problems = [f"{d.path}: intended {d.intended!r}, running {d.running!r}"
                     for d in diff_intent(normalise(intended), running)]
         wanted = ({i.name for i in intended.interfaces}, {v.name for v in intended.vrfs},
@@ -200,6 +208,7 @@ class NetconfSession:
     async def confirm(self) -> None:
         if self._state not in ("committed", "open"):
             raise PermanentError(f"{self.device.name}: confirm without commit")
+        self._read_back = None
         if self._confirmed:
             await self._call("confirm", self._m.commit)
             self._confirmed = False
@@ -220,6 +229,7 @@ class NetconfSession:
         finally:
             self._state = "open"
             self._confirmed = False
+            self._read_back = None
 
     async def _abort(self) -> None:
         state, names = self._state, self._names
@@ -242,6 +252,9 @@ class NetconfSession:
     async def read(self, names_of: DeviceIntent) -> DeviceIntent:
         if names_of.is_empty():
             return DeviceIntent(device=names_of.device, tag=names_of.tag)
+        if (self._state == "committed" and self._read_back is not None
+                and _covers(self._read_back[0], names_of)):
+            return parse_running(self._read_back[1], names_of)
         xml = await self._get_config("verify", names_of)
         return parse_running(xml, names_of)
 
@@ -252,3 +265,10 @@ class NetconfSession:
             await self._call("close", self._m.close_session)
         except Exception as exc:
             log.debug("%s: close-session failed: %s", self.device.name, exc)
+
+
+def _covers(read: DeviceIntent, names_of: DeviceIntent) -> bool:
+    """Every entry ``names_of`` names was selected when ``read`` was read."""
+    return ({i.name for i in names_of.interfaces} <= {i.name for i in read.interfaces}
+            and {v.name for v in names_of.vrfs} <= {v.name for v in read.vrfs}
+            and {c.name for c in names_of.chains} <= {c.name for c in read.chains})
