@@ -78,7 +78,7 @@ def build_state(settings: Settings) -> ApiState:
         log.warning("API authentication is OFF (NETORCH_API_AUTH=off): every request acts as "
                     "admin; never run like this outside development")
     notifier = Notifier(store, settings)
+    authenticator = Authenticator(tokens, external, cache_s=settings.api_auth_cache_s)
     return ApiState(settings=settings, context=context, clients=clients,
-                    audit=AuditLog(store), tokens=tokens,
-                    authenticator=Authenticator(tokens, external), notifier=notifier,
-                    op_runner=OpRunner(context, notifier))
+                    audit=AuditLog(store), tokens=tokens, authenticator=authenticator,
+                    notifier=notifier, op_runner=OpRunner(context, notifier))

@@ -47,6 +47,9 @@ class Settings(BaseSettings):
     api_issuer: str | None = None
     api_audience: str | None = None
     api_role_claim: str = "netorch_role"
+    api_auth_cache_s: float = 2.0
+    """How long a verified bearer token is trusted without checking it again (and so how long
+    a removed API client may keep access); 0 checks every request."""
 
     def db_url(self) -> str:
         if self.db is None:

@@ -218,7 +218,9 @@ def test_roles(server: ApiServer, role: str, get: int, post: int, delete: int) -
     assert c.delete(ROOT + "/i1").status_code == delete
 
 
-def test_a_removed_client_loses_access_at_once(server: ApiServer) -> None:
+def test_a_removed_client_loses_access_within_the_token_cache_window(server: ApiServer) -> None:
+    """A verified token is trusted for ``api_auth_cache_s`` (2 s by default) without reading the
+    client again: once that window has passed, a removed client's token is refused."""
     settings = Settings(home=server.home)
     ctx = Context(settings)
     try:
@@ -232,7 +234,34 @@ def test_a_removed_client_loses_access_at_once(server: ApiServer) -> None:
         clients.remove("short-lived")
     finally:
         ctx.close()
-    _problem(httpx.get(server.url + ROOT, headers=_bearer(token)), 401)
+    deadline = time.monotonic() + 60
+    while (resp := httpx.get(server.url + ROOT, headers=_bearer(token))).status_code == 200:
+        assert time.monotonic() < deadline, "the removed client still has access"
+        time.sleep(0.1)
+    _problem(resp, 401)
+
+
+def test_without_the_token_cache_a_removed_client_loses_access_at_once(
+        tmp_path: Path) -> None:
+    gen = run_server(tmp_path, extra_routers=[framework_router()], api_auth_cache_s=0,
+                     roles=())
+    server = next(gen)
+    try:
+        ctx = Context(Settings(home=server.home))
+        try:
+            from netorch.services.api_access import ApiClients
+
+            clients = ApiClients(ctx.store)
+            client, secret = clients.add("short-lived", "admin")
+            token = httpx.post(server.url + "/oauth2/token", auth=(client.client_id, secret),
+                               data={"grant_type": "client_credentials"}).json()["access_token"]
+            assert httpx.get(server.url + ROOT, headers=_bearer(token)).status_code == 200
+            clients.remove("short-lived")
+        finally:
+            ctx.close()
+        _problem(httpx.get(server.url + ROOT, headers=_bearer(token)), 401)
+    finally:
+        gen.close()
 
 
 # -- external issuer through its JWKS ------------------------------------------------------------

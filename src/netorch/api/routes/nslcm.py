@@ -14,6 +14,11 @@ A task's occurrence is stored (PROCESSING) before the 202; it then runs in the b
 (:mod:`netorch.services.op_runner`). A task that conflicts with the instance's state, or any
 task while its last operation is not final, is a 409. Reading needs the reader role, tasks
 the operator role. Every other method answers 405.
+
+Reading one NS instance, or a page of them the database filters, is one indexed query: those
+handlers run on the event loop (no worker-thread hop, one pooled connection at a time).
+Anything that may take longer (a whole list evaluated in Python, an occurrence with its steps,
+the tasks) runs in the thread pool.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ import threading
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
@@ -41,6 +46,7 @@ from netorch.api.sol013.filters import FilterError, parse_filter
 from netorch.api.sol013.paging import PagingError, decode_marker, encode_marker
 from netorch.api.sol013.problem import ProblemError
 from netorch.api.sol013.query import apply_query
+from netorch.api.sol013.responses import JsonResponse
 from netorch.api.sol013.selectors import SelectorError, parse_selector, select
 from netorch.services.ns_instances import (
     NS_DEFAULT_EXCLUDE,
@@ -100,7 +106,7 @@ def _accepted(svc: NsLcm, op_id: str) -> Response:
 
 
 @router.get("/ns_instances")
-def list_ns_instances(request: Request, _: Reader) -> JSONResponse:
+async def list_ns_instances(request: Request, _: Reader) -> JsonResponse:
     """Query NS instances (§6.4.2.3.2).
 
     A filter made only of ``eq``/``neq``/``in``/``nin`` on simple identity attributes (or no
@@ -111,12 +117,16 @@ def list_ns_instances(request: Request, _: Reader) -> JSONResponse:
     fast = _sql_page(svc, request, full)
     if fast is not None:
         return fast
+    return await run_in_threadpool(_full_list, svc, request, full)
+
+
+def _full_list(svc: NsLcm, request: Request, full: bool) -> JsonResponse:
     bodies = svc.list_instances(full=full)
     items, headers = apply_query(bodies, request, default_exclude=NS_DEFAULT_EXCLUDE)
-    return JSONResponse(items, headers=headers)
+    return JsonResponse(items, headers=headers)
 
 
-def _sql_page(svc: NsLcm, request: Request, full: bool) -> JSONResponse | None:
+def _sql_page(svc: NsLcm, request: Request, full: bool) -> JsonResponse | None:
     """The page answered from the database, or ``None`` when the filter needs the full
     evaluation. Same filter grammar, selectors and paging markers as :func:`apply_query`."""
     params = request.query_params
@@ -149,31 +159,31 @@ def _sql_page(svc: NsLcm, request: Request, full: bool) -> JSONResponse | None:
         headers["Link"] = f'<{url}>; rel="next"'
     if not full and not _SELECTORS.intersection(params):
         # no selector: the default exclude set applies, and the light bodies hold none of it
-        return JSONResponse(bodies, headers=headers)
+        return JsonResponse(bodies, headers=headers)
     try:
         items = [select(b, selector, default_exclude=NS_DEFAULT_EXCLUDE) for b in bodies]
     except SelectorError as exc:
         raise ProblemError(400, str(exc)) from None
-    return JSONResponse(items, headers=headers)
+    return JsonResponse(items, headers=headers)
 
 
 _SELECTORS = frozenset({"all_fields", "fields", "exclude_fields", "exclude_default"})
 
 
 @router.post("/ns_instances", status_code=201)
-async def create_ns_instance(request: Request, _: Operator) -> JSONResponse:
+async def create_ns_instance(request: Request, _: Operator) -> JsonResponse:
     """Create an NS instance identifier (§6.4.2.3.1): 201, Location, NsInstance."""
     body = await read_body(request, CreateNsRequest)
     svc = nslcm(request)
     inst = await run_in_threadpool(svc.create, body.nsd_id, body.ns_name, body.ns_description)
-    return JSONResponse(inst, status_code=201,
+    return JsonResponse(inst, status_code=201,
                         headers={"Location": inst["_links"]["self"]["href"]})
 
 
 @router.get("/ns_instances/{ns_instance_id}")
-def get_ns_instance(ns_instance_id: str, request: Request, _: Reader) -> JSONResponse:
+async def get_ns_instance(ns_instance_id: str, request: Request, _: Reader) -> JsonResponse:
     """Read an NS instance (§6.4.3.3.2)."""
-    return JSONResponse(nslcm(request).get_instance(ns_instance_id))
+    return JsonResponse(nslcm(request).get_instance(ns_instance_id))
 
 
 @router.delete("/ns_instances/{ns_instance_id}", status_code=204)
@@ -232,18 +242,19 @@ async def terminate(ns_instance_id: str, request: Request, _: Operator) -> Respo
 
 
 @router.get("/ns_lcm_op_occs")
-def list_ns_lcm_op_occs(request: Request, _: Reader) -> JSONResponse:
+def list_ns_lcm_op_occs(request: Request, _: Reader) -> JsonResponse:
     """Query NS LCM operation occurrences (§6.4.9.3.2)."""
     svc = nslcm(request)
     bodies = svc.list_ops(full=_wants(request, OP_DEFAULT_EXCLUDE))
     items, headers = apply_query(bodies, request, default_exclude=OP_DEFAULT_EXCLUDE)
-    return JSONResponse(items, headers=headers)
+    return JsonResponse(items, headers=headers)
 
 
 @router.get("/ns_lcm_op_occs/{op_id}")
-def get_ns_lcm_op_occ(op_id: str, request: Request, _: Reader) -> JSONResponse:
-    """Read an NS LCM operation occurrence (§6.4.10.3.2)."""
-    return JSONResponse(nslcm(request).get_op(op_id))
+def get_ns_lcm_op_occ(op_id: str, request: Request, _: Reader) -> JsonResponse:
+    """Read an NS LCM operation occurrence (§6.4.10.3.2); in the thread pool, as its
+    ``resourceChanges`` reads the operation's steps (thousands for a large service)."""
+    return JsonResponse(nslcm(request).get_op(op_id))
 
 
 @router.post("/ns_lcm_op_occs/{op_id}/retry", status_code=202)
@@ -268,9 +279,9 @@ def continue_(op_id: str, request: Request, _: Operator) -> Response:
 
 
 @router.post("/ns_lcm_op_occs/{op_id}/fail", status_code=200)
-def fail(op_id: str, request: Request, _: Operator) -> JSONResponse:
+def fail(op_id: str, request: Request, _: Operator) -> JsonResponse:
     """Mark a FAILED_TEMP operation as finally FAILED (§6.4.14.3.1): 200 with the body."""
-    return JSONResponse(nslcm(request).fail(op_id))
+    return JsonResponse(nslcm(request).fail(op_id))
 
 
 @router.post("/ns_lcm_op_occs/{op_id}/cancel", status_code=202)

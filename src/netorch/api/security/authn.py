@@ -4,12 +4,20 @@ A token whose (unverified) ``iss`` is netorch's own is checked by :class:`TokenI
 by the configured external issuer's :class:`JwksVerifier`, when there is one. Failures raise the
 ProblemError to answer with (401, or 400 for a malformed ``Authorization`` header); the token
 itself never appears in a message or a log line.
+
+Verified tokens are cached for ``cache_s`` seconds (``NETORCH_API_AUTH_CACHE_S``, default 2):
+within that window a request with the same token is answered without checking the signature
+again or reading the client from the store, so removing a client (or changing its role) takes
+effect within ``cache_s`` seconds. ``0`` checks every request. A cached token is never used
+past its ``exp``.
 """
 
 from __future__ import annotations
 
 import logging
 import re
+import time
+from dataclasses import dataclass
 
 import anyio.to_thread
 import jwt
@@ -36,21 +44,62 @@ def bearer_token(authorization: str | None) -> str | None:
     return m.group(1)
 
 
+CACHE_MAX = 4096
+"""At most this many verified tokens are remembered (then the expired are dropped, or all)."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Verified:
+    principal: Principal
+    expires_at: float
+    """The token's ``exp`` (epoch seconds)."""
+    checked_at: float
+    """``time.monotonic()`` of the full check."""
+
+
 class Authenticator:
     """Turns a request's ``Authorization`` header into a :class:`Principal`."""
 
-    def __init__(self, local: TokenIssuer, external: JwksVerifier | None = None) -> None:
+    def __init__(self, local: TokenIssuer, external: JwksVerifier | None = None, *,
+                 cache_s: float = 2.0) -> None:
         self.local = local
         self.external = external
+        self.cache_s = max(0.0, cache_s)
+        self._cache: dict[str, _Verified] = {}
 
-    def _verify(self, token: str) -> Principal:
+    def _verify(self, token: str) -> _Verified:
+        """The full check: signature, claims and (netorch's tokens) the client in the store."""
         try:
-            issuer = jwt.decode(token, options={"verify_signature": False}).get("iss")
+            claims = jwt.decode(token, options={"verify_signature": False})
         except jwt.PyJWTError:
             raise InvalidToken("the access token is not a JWT") from None
-        if issuer == ISSUER or self.external is None:
-            return self.local.verify(token)
-        return self.external.verify(token)
+        if claims.get("iss") == ISSUER or self.external is None:
+            principal = self.local.verify(token)
+        else:
+            principal = self.external.verify(token)
+        exp = claims.get("exp")
+        expires_at = float(exp) if isinstance(exp, int | float) else 0.0
+        return _Verified(principal, expires_at, time.monotonic())
+
+    def _cached(self, token: str) -> Principal | None:
+        hit = self._cache.get(token)
+        if hit is None:
+            return None
+        if time.monotonic() - hit.checked_at >= self.cache_s or time.time() >= hit.expires_at:
+            self._cache.pop(token, None)
+            return None
+        return hit.principal
+
+    def _remember(self, token: str, verified: _Verified) -> None:
+        if self.cache_s <= 0:
+            return
+        if len(self._cache) >= CACHE_MAX:
+            now = time.time()
+            for key in [k for k, v in self._cache.items() if v.expires_at <= now]:
+                del self._cache[key]
+            if len(self._cache) >= CACHE_MAX:
+                self._cache.clear()
+        self._cache[token] = verified
 
     async def authenticate(self, authorization: str | None) -> Principal:
         token = bearer_token(authorization)
@@ -58,8 +107,13 @@ class Authenticator:
             raise unauthorized("an access token is required: get one from POST /oauth2/token "
                                "(OAuth 2.0 client credentials) and send it as "
                                "'Authorization: Bearer <token>'")
+        principal = self._cached(token)
+        if principal is not None:
+            return principal
         try:
-            return await anyio.to_thread.run_sync(self._verify, token)
+            verified = await anyio.to_thread.run_sync(self._verify, token)
         except InvalidToken as exc:
             log.info("rejected an access token: %s", exc)
             raise unauthorized(str(exc), error="invalid_token") from None
+        self._remember(token, verified)
+        return verified.principal
