@@ -1,21 +1,31 @@
-"""The CLI driver against real SSH devices: OpenSSH with a bash login (``linux``) and
-fake-switches ``cisco_generic`` (``cisco_ios``)."""
+"""The CLI driver against real SSH devices: the session lab's ``sw1`` (``netorch lab up``:
+OpenSSH with a bash login, netmiko ``linux``) and fake-switches ``cisco_generic``
+(``cisco_ios``, started by ``cli_snmp_fixtures``: the lab has no Cisco device).
+
+The lab is shared: each test writes into a config directory of its own in ``sw1``'s home
+(``netorch-config-clidrv-…``) and removes it afterwards.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from cli_snmp_fixtures import FakeSwitch, SshHost, cli_host, fake_cisco  # noqa: F401
+from cli_snmp_fixtures import FakeSwitch, fake_cisco_fixture, free_port  # noqa: F401
+from lab_fixture import lab_device, lab_session_fixture  # noqa: F401
 
 from netorch.drivers.cli import CliConnector, CliSession, SshTrust
 from netorch.drivers.cli.platforms.cisco_ios import PLATFORM as CISCO
 from netorch.drivers.cli.platforms.linux import LinuxPlatform
+from netorch.drivers.network.secrets import resolve_credentials
 from netorch.drivers.network.transaction import DeviceChange, TransactionFailed, run_transaction
+from netorch.lab.inventory import Inventory
 from netorch.model.errors import PermanentError, TemporaryError
 from netorch.model.network import (
     Chain,
@@ -29,11 +39,40 @@ from netorch.model.network import (
 )
 
 
+@dataclass(frozen=True)
+class SshHost:
+    """The lab's linux CLI device: where it listens, its login's home, its host keys."""
+
+    port: int
+    home: Path
+    known_hosts: Path
+    user: str
+    password: str
+
+
 @pytest.fixture
-def store(cli_host: SshHost) -> Iterator[tuple[str, Path]]:  # noqa: F811
-    """A config directory of its own for each test (name, absolute path on the host)."""
-    name = f"netorch-config-{uuid.uuid4().hex[:8]}"
-    yield name, cli_host.home / name
+def cli_host(lab: Inventory) -> SshHost:
+    device = lab_device(lab, "sw1")
+    creds = resolve_credentials(device.endpoint.credentials, lab.secrets_file)
+    assert creds.password is not None
+    return SshHost(port=device.endpoint.port, home=Path(device.extras["home"]),
+                   known_hosts=lab.known_hosts, user=creds.username, password=creds.password)
+
+
+@pytest.fixture
+def store(cli_host: SshHost, request: pytest.FixtureRequest) -> Iterator[tuple[str, Path]]:
+    """A config directory of its own for each test (name, absolute path on the host),
+    removed afterwards."""
+    test = request.node.name.removeprefix("test_")[:24]
+    name = f"netorch-config-clidrv-{test}-{uuid.uuid4().hex[:6]}"
+    path = cli_host.home / name
+    try:
+        yield name, path
+    finally:
+        if path.exists():
+            for p in path.rglob("*"):
+                p.chmod(0o755 if p.is_dir() else 0o644)
+        shutil.rmtree(path, ignore_errors=True)
 
 
 def endpoint(port: int, platform: str = "linux", name: str = "sw1") -> DeviceEndpoint:
@@ -77,7 +116,7 @@ def entries(path: Path) -> set[str]:
 
 
 def test_linux_push_verify_update_keeps_foreign_entries(
-        cli_host: SshHost, store: tuple[str, Path]) -> None:  # noqa: F811
+        cli_host: SshHost, store: tuple[str, Path]) -> None:
     name, path = store
     dev = endpoint(cli_host.port)
     conn = connector(cli_host, name)
@@ -116,7 +155,7 @@ def test_linux_push_verify_update_keeps_foreign_entries(
 
 
 def test_linux_through_the_transaction_coordinator(
-        cli_host: SshHost, store: tuple[str, Path]) -> None:  # noqa: F811
+        cli_host: SshHost, store: tuple[str, Path]) -> None:
     name, path = store
     dev = endpoint(cli_host.port)
     v1 = intent_v1(dev)
@@ -129,7 +168,7 @@ def test_linux_through_the_transaction_coordinator(
 
 
 def test_linux_rejected_line_is_permanent_and_pre_image_restored(
-        cli_host: SshHost, store: tuple[str, Path]) -> None:  # noqa: F811
+        cli_host: SshHost, store: tuple[str, Path]) -> None:
     name, path = store
     dev = endpoint(cli_host.port)
     conn = connector(cli_host, name)
@@ -164,21 +203,19 @@ def _ids(home: Path) -> tuple[int, int]:
     return st.st_uid, st.st_gid
 
 
-def test_wrong_password_is_permanent(cli_host: SshHost) -> None:  # noqa: F811
+def test_wrong_password_is_permanent(cli_host: SshHost) -> None:
     conn = connector(cli_host, "unused", password="not-the-password")
     with pytest.raises(PermanentError, match="authentication failed"):
         asyncio.run(conn.open(endpoint(cli_host.port)))
 
 
-def test_unreachable_port_is_temporary(cli_host: SshHost) -> None:  # noqa: F811
-    from cli_snmp_fixtures import free_port
-
+def test_unreachable_port_is_temporary(cli_host: SshHost) -> None:
     conn = connector(cli_host, "unused")
     with pytest.raises(TemporaryError, match="cannot reach"):
         asyncio.run(conn.open(endpoint(free_port())))
 
 
-def test_unknown_host_key_is_refused_unless_tofu(cli_host: SshHost, tmp_path: Path) -> None:  # noqa: F811
+def test_unknown_host_key_is_refused_unless_tofu(cli_host: SshHost, tmp_path: Path) -> None:
     known = tmp_path / "known_hosts"
     strict = connector(cli_host, "unused", trust=SshTrust(known))
     with pytest.raises(PermanentError, match="not in"):
@@ -210,7 +247,7 @@ def cisco_connector(sw: FakeSwitch, tmp_path: Path) -> CliConnector:
                         trust=SshTrust(tmp_path / "known_hosts", tofu=True), timeout_s=5)
 
 
-def test_cisco_push_update_and_rejection(fake_cisco: FakeSwitch, tmp_path: Path) -> None:  # noqa: F811
+def test_cisco_push_update_and_rejection(fake_cisco: FakeSwitch, tmp_path: Path) -> None:
     dev = endpoint(fake_cisco.port, platform="cisco_ios", name="nsw1")
     conn = cisco_connector(fake_cisco, tmp_path)
     v1 = DeviceIntent(device=dev, tag="netorch:svc2", interfaces=(
@@ -263,7 +300,7 @@ def test_cisco_push_update_and_rejection(fake_cisco: FakeSwitch, tmp_path: Path)
 
 
 def test_transaction_failure_on_cli_is_rolled_back(
-        cli_host: SshHost, store: tuple[str, Path]) -> None:  # noqa: F811
+        cli_host: SshHost, store: tuple[str, Path]) -> None:
     name, path = store
     dev = endpoint(cli_host.port)
     conns = {DeviceDriverKind.CLI: connector(cli_host, name)}
@@ -276,18 +313,11 @@ def test_transaction_failure_on_cli_is_rolled_back(
     assert entries(path) == {"chain--svc1-chain.conf"}
 
 
-def test_registry_connector_reads_the_secrets_file(
-        cli_host: SshHost, tmp_path: Path) -> None:  # noqa: F811
-    import yaml
-
+def test_registry_connector_reads_the_secrets_file(lab: Inventory, cli_host: SshHost) -> None:
     from netorch.drivers.network.base import ConnectorOptions
     from netorch.drivers.network.registry import connectors
 
-    secrets = tmp_path / "secrets.yaml"
-    secrets.write_text(yaml.safe_dump({"credentials": {
-        "sw1": {"username": cli_host.user, "password": cli_host.password}}}))
-    secrets.chmod(0o600)
-    options = ConnectorOptions(secrets_file=secrets, known_hosts=cli_host.known_hosts)
+    options = ConnectorOptions(secrets_file=lab.secrets_file, known_hosts=lab.known_hosts)
     conn = connectors(options)[DeviceDriverKind.CLI]
 
     async def caps() -> frozenset[str]:
