@@ -58,7 +58,7 @@ def _setup(ctx: Context, cache_s: float, ttl_s: int = 3600
         checks.append(tok)
         return full(tok)
 
-    auth._verify = counting  # type: ignore[method-assign]
+    auth._verify = counting  # type: ignore[method-assign,assignment]
     return auth, clients, token, checks
 
 
