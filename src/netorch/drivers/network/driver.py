@@ -93,7 +93,15 @@ class NetworkDriver:
             finally:
                 await session.close()
         if self.prober is not None and endpoint.snmp is not None:
-            attributes["snmp"] = dict(await self.prober(endpoint))
+            try:
+                attributes["snmp"] = dict(await self.prober(endpoint))
+            except (TemporaryError, PermanentError) as exc:
+                if endpoint.driver is DeviceDriverKind.SNMP_ONLY:
+                    raise  # monitoring is all netorch does with it: it must answer
+                # Configuration goes over NETCONF / SSH, which answered: a silent SNMP
+                # agent costs the inventory, not the service.
+                log.warning("%s: SNMP inventory unavailable: %s", req.node_id, exc)
+                attributes["snmp"] = {"error": str(exc)}
         self.ledger.remember_device(req.key, attributes)
         return ResourceState(key=req.key, kind=req.kind, name=req.name,
                              status=ResourceStatus.ACTIVE,
