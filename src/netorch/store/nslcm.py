@@ -23,10 +23,11 @@ from netorch.store.tables import ns_instances, operations, services
 
 _INSTANCE_COLUMNS = (
     ns_instances.c.id, ns_instances.c.name, ns_instances.c.description, ns_instances.c.nsd_id,
-    ns_instances.c.nsd_info_id, ns_instances.c.flavour_id, ns_instances.c.created_at,
+    ns_instances.c.nsd_info_id, ns_instances.c.flavour_id,
     services.c.status, services.c.active_op, services.c.scale_levels,
     services.c.instantiation_level,
 )
+"""What the API shows (``created_at`` only orders the list: not read back, no datetime per row)."""
 
 _OP_COLUMNS = (
     operations.c.id, operations.c.service, operations.c.type, operations.c.state,
@@ -55,12 +56,35 @@ SQL_OPS = frozenset({"eq", "neq", "in", "nin"})
 CANCELLABLE = (str(OpState.PROCESSING), str(OpState.ROLLING_BACK))
 
 
+def _page_query(shape: Sequence[tuple[str, str]]) -> Any:
+    """The page statement for conditions of this shape (operator, attribute); values are bound
+    at execution (``v0``, ``v1`` … — expanding for ``in``/``nin``), with ``offset``/``limit``."""
+    query = (select(*_INSTANCE_COLUMNS).select_from(_JOINED)
+             .order_by(ns_instances.c.created_at, ns_instances.c.id))
+    for i, (op, attr) in enumerate(shape):
+        col = FILTERABLE[attr]
+        if op == "eq":
+            query = query.where(col == bindparam(f"v{i}"))
+        elif op == "neq":
+            query = query.where(col != bindparam(f"v{i}"))
+        elif op == "in":
+            query = query.where(col.in_(bindparam(f"v{i}", expanding=True)))
+        elif op == "nin":
+            query = query.where(col.not_in(bindparam(f"v{i}", expanding=True)))
+        else:
+            raise ValueError(f"operator {op!r} is not evaluated in the database")
+    return query.offset(bindparam("offset")).limit(bindparam("limit"))
+
+
 class NsLcmStore:
     """``ns_instances`` and the API columns of ``operations``. Thread-safe."""
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
         self._writer = writer(engine)
+        self._pages: dict[tuple[tuple[str, str], ...], Any] = {}
+        """Page statements built once per filter shape (a dict: safe to share between
+        threads; at worst two build the same statement)."""
 
     # -- NS instances ------------------------------------------------------------------------
 
@@ -108,22 +132,17 @@ class NsLcmStore:
         """A page of instances matching every ``(op, attribute, values)`` condition, in list
         order (SOL013 §5.2 ``eq``/``neq``/``in``/``nin`` on the :data:`FILTERABLE` attributes,
         evaluated in the database; SOL013 §5.4 paging by offset)."""
-        query = (select(*_INSTANCE_COLUMNS).select_from(_JOINED)
-                 .order_by(ns_instances.c.created_at, ns_instances.c.id))
-        for op, attr, values in conditions:
-            col = FILTERABLE[attr]
-            if op == "eq":
-                query = query.where(col == values[0])
-            elif op == "neq":
-                query = query.where(col != values[0])
-            elif op == "in":
-                query = query.where(col.in_(list(values)))
-            elif op == "nin":
-                query = query.where(col.not_in(list(values)))
-            else:
-                raise ValueError(f"operator {op!r} is not evaluated in the database")
+        shape = tuple((op, attr) for op, attr, _values in conditions)
+        query = self._pages.get(shape)
+        if query is None:
+            query = _page_query(shape)
+            if len(self._pages) < 256:
+                self._pages[shape] = query
+        params: dict[str, Any] = {"offset": offset, "limit": limit}
+        for i, (op, _attr, values) in enumerate(conditions):
+            params[f"v{i}"] = values[0] if op in ("eq", "neq") else list(values)
         with self._engine.connect() as conn:
-            return list(conn.execute(query.offset(offset).limit(limit)).all())
+            return list(conn.execute(query, params).all())
 
     # -- operation occurrences ---------------------------------------------------------------
 

@@ -9,11 +9,12 @@ Verified tokens are cached for ``cache_s`` seconds (``NETORCH_API_AUTH_CACHE_S``
 within that window a request with the same token is answered without checking the signature
 again or reading the client from the store, so removing a client (or changing its role) takes
 effect within ``cache_s`` seconds. ``0`` checks every request. A cached token is never used
-past its ``exp``.
+past its ``exp``. Requests arriving together with the same unchecked token share one check.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import time
@@ -66,6 +67,7 @@ class Authenticator:
         self.external = external
         self.cache_s = max(0.0, cache_s)
         self._cache: dict[str, _Verified] = {}
+        self._checking: dict[str, asyncio.Future[_Verified]] = {}
 
     def _verify(self, token: str) -> _Verified:
         """The full check: signature, claims and (netorch's tokens) the client in the store."""
@@ -90,6 +92,16 @@ class Authenticator:
             return None
         return hit.principal
 
+    async def _shared_check(self, token: str) -> _Verified:
+        """One full check of ``token`` in a worker thread, awaited by every request that asks
+        while it runs (when the window of a busy token ends, one check, not one per request)."""
+        pending = self._checking.get(token)
+        if pending is None:
+            pending = asyncio.ensure_future(anyio.to_thread.run_sync(self._verify, token))
+            self._checking[token] = pending
+            pending.add_done_callback(lambda _done: self._checking.pop(token, None))
+        return await asyncio.shield(pending)
+
     def _remember(self, token: str, verified: _Verified) -> None:
         if self.cache_s <= 0:
             return
@@ -111,7 +123,10 @@ class Authenticator:
         if principal is not None:
             return principal
         try:
-            verified = await anyio.to_thread.run_sync(self._verify, token)
+            if self.cache_s <= 0:
+                verified = await anyio.to_thread.run_sync(self._verify, token)
+            else:
+                verified = await self._shared_check(token)
         except InvalidToken as exc:
             log.info("rejected an access token: %s", exc)
             raise unauthorized(str(exc), error="invalid_token") from None
