@@ -51,6 +51,8 @@ SQL_FILTERABLE = frozenset(FILTERABLE)
 SQL_FILTER_OPS = SQL_OPS
 
 _SCALE_DIRECTIONS = ("SCALE_OUT", "SCALE_IN")
+_INSTANTIATED = str(ServiceStatus.INSTANTIATED)
+_NOT_INSTANTIATED = str(ServiceStatus.NOT_INSTANTIATED)
 
 
 def _iso(value: datetime) -> str:
@@ -140,29 +142,33 @@ class NsLcm:
         except Exception:
             log.exception("queueing %s for %s failed", ntype, ns_id)
 
-    def _render_instance(self, row: Any, *, full: bool) -> dict[str, Any]:
-        state = row.status or str(ServiceStatus.NOT_INSTANTIATED)
-        href = self.instance_href(row.id)
+    def _render_instance(self, row: Any, *, full: bool, base: str | None = None
+                         ) -> dict[str, Any]:
+        """``NsInstance`` of a row; ``base``: ``{apiRoot}/nslcm/v1/ns_instances/`` (computed
+        once per list)."""
+        state = row.status or _NOT_INSTANTIATED
+        instantiated = state == _INSTANTIATED
+        href = (base or self.instance_href("")) + row.id
         links: dict[str, Any] = {"self": {"href": href}}
         if row.active_op is None:
-            if state == ServiceStatus.INSTANTIATED:
+            if instantiated:
                 for task in ("terminate", "update", "scale", "heal"):
                     links[task] = {"href": f"{href}/{task}"}
             else:
-                links["instantiate"] = {"href": f"{href}/instantiate"}
+                links["instantiate"] = {"href": href + "/instantiate"}
         out: dict[str, Any] = {
             "id": row.id, "nsInstanceName": row.name, "nsInstanceDescription": row.description,
             "nsdId": row.nsd_id, "nsdInfoId": row.nsd_info_id, "nsState": state,
             "_links": links,
         }
-        if row.flavour_id is not None and state == ServiceStatus.INSTANTIATED:
+        if instantiated and row.flavour_id is not None:
             out["flavourId"] = row.flavour_id
         if full:
             levels = row.scale_levels or {}
-            if levels and state == ServiceStatus.INSTANTIATED:
+            if levels and instantiated:
                 out["nsScaleStatus"] = [{"nsScalingAspectId": a, "nsScaleLevelId": str(lvl)}
                                         for a, lvl in sorted(levels.items())]
-            if state == ServiceStatus.INSTANTIATED:
+            if instantiated:
                 out["vnfInstance"] = self._vnf_instances(row.id)
         return out
 
@@ -193,14 +199,16 @@ class NsLcm:
                        ) -> list[dict[str, Any]]:
         """Every NS instance, oldest first; ``full`` adds the default-excluded attributes."""
         rows = self.db.instances(nsd_id=nsd_id, name=name, ids=ids)
-        return [self._render_instance(r, full=full) for r in rows]
+        base = self.instance_href("")
+        return [self._render_instance(r, full=full, base=base) for r in rows]
 
     def instances_page(self, conditions: Sequence[tuple[str, str, Sequence[str]]], *,
                        offset: int, limit: int, full: bool = False) -> list[dict[str, Any]]:
         """A page of the list, filtered in the database (see :meth:`NsLcmStore.instances_page`:
         only ``eq``/``neq``/``in``/``nin`` on :data:`SQL_FILTERABLE` attributes)."""
         rows = self.db.instances_page(conditions, offset=offset, limit=limit)
-        return [self._render_instance(r, full=full) for r in rows]
+        base = self.instance_href("")
+        return [self._render_instance(r, full=full, base=base) for r in rows]
 
     def delete(self, ns_id: str) -> None:
         """DELETE ns_instances/{id} (§6.4.3.3.5): 409 unless NOT_INSTANTIATED."""
