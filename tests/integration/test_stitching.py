@@ -9,8 +9,12 @@ leaves no device half-configured (checked by get-config on every device afterwar
 
 from __future__ import annotations
 
+import json
 import os
 import signal
+import subprocess
+import sys
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -347,3 +351,75 @@ def test_cli_command_rejected_by_the_device(
         assert lc.rollback(op.id).state is OpState.ROLLED_BACK
     finally:
         _shell(lab, "rm -f ~/netorch-config")
+
+
+# ----- netorch itself dies mid-transaction ---------------------------------------------------
+
+KILLABLE = """
+import asyncio, faulthandler, pathlib, sys
+faulthandler.dump_traceback_later(150)  # into the log, should it ever hang
+from netorch.drivers.netconf import session
+
+MARKER = pathlib.Path(sys.argv[1])
+
+async def confirm(self):  # stop between commit and confirm, and say so
+    MARKER.write_text(self.device.name)
+    await asyncio.sleep(3600)
+
+session.NetconfSession.confirm = confirm
+from netorch.cli.app import main
+sys.argv = ["netorch", *sys.argv[2:]]
+main()
+"""
+
+
+def _wait_for(what: Callable[[], bool], timeout: float = 60.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if what():
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def test_sigkill_between_commit_and_confirm_leaves_no_device_configured(
+        lab: Inventory, tmp_path: Path) -> None:
+    before, sw_before = snapshot(lab), shell_config(lab)
+    inputs = tmp_path / "inputs.yaml"
+    inputs.write_text(yaml.safe_dump(lab_inputs(lab, left_vlan=301, right_vlan=302)))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NETORCH_")}
+    env.update(NETORCH_HOME=str(tmp_path), NETORCH_SECRETS_FILE=str(lab.secrets_file),
+               NETORCH_KNOWN_HOSTS=str(lab.known_hosts), NETORCH_CONFIRM_TIMEOUT_S="120",
+               NETORCH_VIM_CONFIG=str(write_vims(tmp_path)), NETORCH_MAX_ATTEMPTS="1")
+    marker = tmp_path / "committed"
+    log_path = tmp_path / "out.log"
+    with log_path.open("w") as log_file:
+        proc = subprocess.Popen(
+            [sys.executable, "-c", KILLABLE, str(marker), "deploy", str(TEMPLATE), "-n",
+             "crash1", "--inputs", str(inputs)], env=env, stdout=log_file,
+            stderr=subprocess.STDOUT)
+        try:
+            assert _wait_for(marker.exists, 120), log_path.read_text()[-6000:]
+            assert _wait_for(lambda: "crash1-" in running_config(lab, "pe1"), 10)  # committed
+            os.kill(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=10)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+    # RFC 6241 §8.4: the session of an unconfirmed commit is gone, so each PE goes back
+    assert _wait_for(lambda: snapshot(lab) == before, 30), "a PE kept the unconfirmed commit"
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "netorch", *args], env=env, text=True,
+                              capture_output=True, timeout=300)
+
+    ops = cli("ops", "crash1", "--json")
+    assert ops.returncode == 0, ops.stderr
+    op = json.loads(ops.stdout)[0]
+    assert op["operationState"] == "FAILED_TEMP"  # the interrupted operation is found
+    rolled = cli("rollback", op["id"])
+    assert rolled.returncode == 0, rolled.stdout + rolled.stderr
+    assert snapshot(lab) == before
+    assert shell_config(lab) == sw_before  # the CLI device, which has no confirmed commit
+    doctor = cli("doctor", "--json")
+    assert doctor.returncode == 0, doctor.stdout

@@ -344,6 +344,15 @@ def present_keys(xml: str | bytes, namespace: str) -> tuple[bool, set[str]]:
     return bool(found), keys
 
 
+def without(intent: DeviceIntent, names: dict[str, set[str]]) -> DeviceIntent:
+    """``intent`` less the entries named per namespace in ``names``."""
+    return DeviceIntent(
+        device=intent.device, tag=intent.tag,
+        interfaces=tuple(i for i in intent.interfaces if i.name not in names.get(IF_NS, ())),
+        vrfs=tuple(v for v in intent.vrfs if v.name not in names.get(L3VPN_NS, ())),
+        chains=tuple(c for c in intent.chains if c.name not in names.get(CHAIN_NS, ())))
+
+
 def removals(intended: DeviceIntent, previous: DeviceIntent | None) -> dict[str, set[str]]:
     """Per namespace, the names of ``previous`` that ``intended`` drops."""
     wanted = _names(intended)

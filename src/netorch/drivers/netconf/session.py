@@ -43,6 +43,7 @@ from netorch.drivers.netconf.payload import (
     parse_running,
     present_keys,
     removals,
+    without,
 )
 from netorch.drivers.netconf.threads import in_thread
 from netorch.model.errors import PermanentError
@@ -157,17 +158,23 @@ class NetconfSession:
             self._pre_image = await self._get_config("lock", names)
         if names.is_empty():
             return  # nothing netorch has or wants here: lock only
-        if removed:
-            # Under the lock: if netorch's entries are all a container holds, remove the
-            # container too, so the device is left exactly as netorch found it.
-            reply = await self._call("edit", self._m.get_config, source="running",
+        if removed and previous is not None:
+            # Under the lock, look at what is there before removing anything:
+            # * only entries that exist are removed (yuma123 2.13 answers a `remove` of a
+            #   missing ietf-interfaces entry with data-missing for its mandatory `type`,
+            #   although RFC 6241 §7.2 makes such a remove a no-op), so a cleanup after a
+            #   crash, whose entries may never have reached the device, still goes through;
+            # * if netorch's entries are all a container holds, the container goes too, so
+            #   the device is left exactly as netorch found it.
+            source = target if target == "candidate" else "running"
+            reply = await self._call("edit", self._m.get_config, source=source,
                                      filter=build_keys_filter(removed))
-            drop = []
-            for namespace, keys in removed.items():
-                present, existing = present_keys(str(reply.data_xml), namespace)
-                if present and existing <= keys:
-                    drop.append(namespace)
-            if drop:
+            existing = {ns: present_keys(str(reply.data_xml), ns) for ns in removed}
+            drop = [ns for ns, keys in removed.items()
+                    if existing[ns][0] and existing[ns][1] <= keys]
+            gone = {ns: keys - existing[ns][1] for ns, keys in removed.items()}
+            if drop or any(gone.values()):
+                previous = without(previous, gone)
                 payload = await in_thread(build_edit, intended, previous, drop)
         await self._edit("edit", target, payload)
         log.debug("%s: staged %d bytes on %s", self.device.name, len(payload), target)
