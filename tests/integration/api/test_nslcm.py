@@ -10,14 +10,19 @@ roles.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import insert
 
 from integration.api.nslcm_support import onboard_demo, wait_for, wait_op, write_test_vims
 from integration.api_server import ApiServer, run_server
+from netorch.store import Store
+from netorch.store.nslcm import NsLcmStore, _page_query, _shape
+from netorch.store.tables import ns_instances, services
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -351,3 +356,73 @@ def test_restart_parks_unfinished_operations(tmp_path: Path) -> None:
         assert wait_op(op2, path)["operationState"] == "ROLLED_BACK"
     finally:
         gen2.close()
+
+
+# -- the database page query (SOL013 §5.2 filter on nsState, §5.4 paging) ---------------------
+
+_STATES = ("NOT_INSTANTIATED", "INSTANTIATED")
+
+
+def _fill(store: Store, count: int) -> dict[str, str]:
+    """``count`` instances of two NSDs; every third has a service record (every sixth of those
+    terminated back to NOT_INSTANTIATED). Returns id -> expected nsState."""
+    start = datetime(2024, 1, 1, tzinfo=UTC)
+    rows, svcs, expected = [], [], {}
+    for i in range(count):
+        ns_id = f"ns-{i:05d}"
+        rows.append({"id": ns_id, "name": f"n{i}", "description": "", "nsd_id": f"nsd-{i % 2}",
+                     "nsd_info_id": "info", "created_at": start + timedelta(seconds=i)})
+        expected[ns_id] = "NOT_INSTANTIATED"
+        if i % 3 == 0:
+            status = "NOT_INSTANTIATED" if i % 6 == 0 else "INSTANTIATED"
+            svcs.append({"name": ns_id, "template": "t", "template_hash": "h", "vim": "sim1",
+                         "status": status, "inputs": {}, "model": {}, "scale_levels": {},
+                         "generations": [], "created_at": start, "updated_at": start})
+            expected[ns_id] = status
+    with store.engine.begin() as conn:
+        conn.execute(insert(ns_instances), rows)
+        conn.execute(insert(services), svcs)
+    return expected
+
+
+@pytest.mark.parametrize("op", ["eq", "neq", "in", "nin"])
+def test_page_filter_on_ns_state(store: Store, op: str) -> None:
+    """Every operator on nsState, with and without NOT_INSTANTIATED among the values (an
+    instance without a service record is NOT_INSTANTIATED), with another condition and paging,
+    gives what evaluating the filter on each instance gives."""
+    expected = _fill(store, 60)
+    db = NsLcmStore(store.engine)
+    choices = [[s] for s in _STATES] if op in ("eq", "neq") else [
+        [_STATES[0]], [_STATES[1]], list(_STATES), ["NOT_INSTANTIATED", "FOO"]]
+    for values in choices:
+        positive = op in ("eq", "in")
+        want = [i for i, state in sorted(expected.items())
+                if (state in values) == positive and int(i[3:]) % 2 == 1]
+        conditions = [("eq", "nsdId", ["nsd-1"]), (op, "nsState", values)]
+        got = [r.id for r in db.instances_page(conditions, offset=0, limit=1000)]
+        assert got == want, (op, values)
+        paged = [r.id for r in db.instances_page(conditions, offset=3, limit=4)]
+        assert paged == want[3:7], (op, values)
+        for row in db.instances_page(conditions, offset=0, limit=1000):
+            assert (row.status or "NOT_INSTANTIATED") == expected[row.id]
+
+
+def test_page_query_walks_an_index(store: Store) -> None:
+    """The filtered page (the bench's ``(eq,nsdId,…);(eq,nsState,NOT_INSTANTIATED)``) reads
+    instances in index order and stops at the page end: no sort of every matching row."""
+    _fill(store, 3000)
+    conditions = [("eq", "nsdId", ["nsd-1"]), ("eq", "nsState", ["NOT_INSTANTIATED"])]
+    compiled = _page_query(_shape(conditions)).compile(dialect=store.engine.dialect)
+    params = compiled.construct_params({"v0": "nsd-1", "v1": "NOT_INSTANTIATED", "offset": 0,
+                                        "limit": 101})
+    with store.engine.connect() as conn:
+        if store.engine.dialect.name == "postgresql":
+            conn.exec_driver_sql("ANALYZE")
+            plan = "\n".join(conn.exec_driver_sql("EXPLAIN " + compiled.string, params)
+                             .scalars())
+            assert "Sort" not in plan and "Index Scan" in plan, plan
+        else:
+            positional = tuple(params[k] for k in compiled.positiontup or ())
+            plan = "\n".join(str(r[3]) for r in conn.exec_driver_sql(
+                "EXPLAIN QUERY PLAN " + compiled.string, positional))
+            assert "TEMP B-TREE" not in plan and "USING INDEX" in plan, plan
