@@ -30,6 +30,7 @@ from netorch.services.lifecycle import Lifecycle
 from netorch.services.notify import Notifier
 from netorch.services.onboarding import materialize
 from netorch.services.op_runner import START_STATES, OpRunner
+from netorch.services.package_api import PackageApi
 from netorch.store.nslcm import FILTERABLE, SQL_OPS, NsLcmStore
 from netorch.store.package_resources import (
     OnboardingState,
@@ -95,15 +96,21 @@ class NsLcm:
         """
         store = self.ctx.store
         disabled = False
-        for res in self.packages.find(ResourceKind.NSD, descriptor_id=nsd_id):
-            if res.onboarding_state is not OnboardingState.ONBOARDED or res.content_hash is None:
-                continue
-            if res.operational_state is not OperationalState.ENABLED:
-                disabled = True
-                continue
-            rec = store.get_template(res.content_hash)
-            if rec is not None:
-                return res.id, rec
+        for attempt in range(2):
+            if attempt:  # an NSD onboarded with `netorch onboard` gets its resource now
+                PackageApi(self.ctx).sync()
+            for res in self.packages.find(ResourceKind.NSD, descriptor_id=nsd_id):
+                if res.onboarding_state is not OnboardingState.ONBOARDED \
+                        or res.content_hash is None:
+                    continue
+                if res.operational_state is not OperationalState.ENABLED:
+                    disabled = True
+                    continue
+                rec = store.get_template(res.content_hash)
+                if rec is not None and rec.onboarded:
+                    return res.id, rec
+            if disabled:
+                break
         if disabled:
             raise ValidationFailed(f"the NSD {nsd_id!r} is DISABLED")
         rec = store.get_template(nsd_id)

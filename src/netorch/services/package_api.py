@@ -19,6 +19,17 @@ The REST API's packages are resources with their own ids, on top of :mod:`onboar
   ``NsdOnBoardingFailureNotification``, ``NsdChangeNotification``,
   ``NsdDeletionNotification``) go through a :class:`Publisher` (``services.notify.Notifier``).
 
+One set of packages (issue 5: the API and the CLI share :mod:`onboarding`, so they agree): a
+VNF package or NSD onboarded with ``netorch onboard`` (a template of that kind with a descriptor
+id and no resource) is *adopted* when the API next reads its resources: it appears as an
+ONBOARDED / ENABLED resource whose id is derived from its kind and content hash (a UUID v5, so
+the same id in every process, and two readers adopting at once make one resource). A resource
+whose content was deleted with ``netorch packages delete`` is dropped the same way; a resource
+deleted through the API takes its content with it (unless another resource shares it), so it
+leaves ``netorch packages`` too. Adopting and dropping send no notification (the change
+happened outside the API). Content stored while an upload is being processed is not adopted
+(it belongs to that upload).
+
 Usage (``usageState`` / ``nsdUsageState``): an NSD is IN_USE while an NS instance refers to it
 (:meth:`PackageApi.add_nsd_user` / :meth:`remove_nsd_user`, called by the NS lifecycle) or a
 service was deployed from its content; a VNF package is IN_USE while a service was deployed from
@@ -32,6 +43,7 @@ import contextlib
 import logging
 import re
 import shutil
+import uuid
 import zipfile
 from collections.abc import AsyncIterator, Awaitable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -77,6 +89,18 @@ _CHUNK = 1024 * 1024
 _SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 
 AttrValue = str | Sequence[str]
+
+
+_ADOPTED_NAMESPACE = uuid.UUID("6f3c1d52-4a8e-5b7f-9c2d-0e1a2b3c4d5e")
+"""UUID v5 namespace of the ids of adopted resources (fixed: the ids must never change)."""
+
+_RESOURCE_KINDS = {TemplateKind.VNF_PACKAGE.value: ResourceKind.VNF_PACKAGE,
+                   TemplateKind.NSD.value: ResourceKind.NSD}
+
+
+def adopted_id(kind: ResourceKind, content_hash: str) -> str:
+    """The id of the resource adopted for onboarded content (stable, the same everywhere)."""
+    return str(uuid.uuid5(_ADOPTED_NAMESPACE, f"{kind}:{content_hash}"))
 
 
 class Publisher(Protocol):
@@ -169,13 +193,57 @@ class PackageApi:
     # -- reading -----------------------------------------------------------------------------
 
     def get(self, kind: ResourceKind, rid: str) -> PackageResource:
-        return self.resources.require(rid, kind)
+        found = self.resources.get(rid, kind)
+        if found is None or self._orphaned(found):
+            self.sync()
+            return self.resources.require(rid, kind)
+        return found
+
+    def _orphaned(self, res: PackageResource) -> bool:
+        """An ONBOARDED resource whose content is no longer onboarded."""
+        if res.onboarding_state is not OnboardingState.ONBOARDED or res.content_hash is None:
+            return False
+        rec = self.ctx.store.get_template(res.content_hash)
+        return rec is None or not rec.onboarded
 
     def view(self, kind: ResourceKind, rid: str) -> ResourceView:
         return self.views(kind, [self.get(kind, rid)])[0]
 
     def list_views(self, kind: ResourceKind) -> list[ResourceView]:
+        self.sync()
         return self.views(kind, self.resources.find(kind))
+
+    def sync(self) -> None:
+        """Make the resources match the onboarded packages: adopt VNF packages and NSDs
+        onboarded outside the API, drop resources whose content was deleted outside it (see
+        the module docstring). Idempotent and safe to run concurrently."""
+        onboarded = {r.content_hash: r for r in self.ctx.store.list_templates() if r.onboarded}
+        known = self.resources.find(ResourceKind.VNF_PACKAGE) + \
+            self.resources.find(ResourceKind.NSD)
+        for res in known:
+            if res.onboarding_state is OnboardingState.ONBOARDED and res.content_hash \
+                    and res.content_hash not in onboarded:
+                gone = self.resources.forget(res.id, res.kind, res.content_hash)
+                if gone is not None:
+                    log.info("%s %s: its content %s was deleted outside the API", res.kind,
+                             res.id, res.content_hash[:12])
+                    shutil.rmtree(self._staging(res.id), ignore_errors=True)
+        claimed = {(r.kind, r.content_hash) for r in known if r.content_hash}
+        busy = [r.updated_at for r in known if r.onboarding_state in (
+            OnboardingState.UPLOADING, OnboardingState.PROCESSING)]
+        horizon = min(busy) if busy else None
+        for rec in onboarded.values():
+            kind = _RESOURCE_KINDS.get(rec.kind)
+            if kind is None or not rec.descriptor_id or (kind, rec.content_hash) in claimed:
+                continue
+            if horizon is not None and rec.created_at >= horizon:
+                continue  # possibly stored by an upload being processed: not ours to adopt
+            rid = adopted_id(kind, rec.content_hash)
+            if self.resources.adopt(rid, kind, content_hash=rec.content_hash,
+                                    descriptor_id=rec.descriptor_id,
+                                    info=self._info(kind, rec), created_at=rec.created_at):
+                log.info("%s %s: adopted %s onboarded outside the API", kind, rid,
+                         describe(rec))
 
     def views(self, kind: ResourceKind, items: Sequence[PackageResource]) -> list[ResourceView]:
         """Each resource with its usage state (and, for NSDs, ``vnfPkgIds``)."""
@@ -480,13 +548,15 @@ class PackageApi:
         if not rec.descriptor_id:
             return problem(422, f"{what} processing failed",
                            f"the {what} declares no descriptor_id"), {}
+        return None, {"content_hash": rec.content_hash, "descriptor_id": rec.descriptor_id,
+                      "info": self._info(kind, rec)}
+
+    def _info(self, kind: ResourceKind, rec: TemplateRecord) -> dict[str, Any]:
+        """What SOL005 reports about onboarded content (``VnfPkgInfo`` / ``NsdInfo``)."""
         if kind is ResourceKind.VNF_PACKAGE:
             data = self.ctx.store.template_content(rec.content_hash) or b""
-            info = {**vnf_identity(rec), **vnf_package_info(rec, data, rec.provider)}
-        else:
-            info = {**nsd_identity(rec), "vnfdIds": sorted(nsd_references(rec.model))}
-        return None, {"content_hash": rec.content_hash, "descriptor_id": rec.descriptor_id,
-                      "info": info}
+            return {**vnf_identity(rec), **vnf_package_info(rec, data, rec.provider)}
+        return {**nsd_identity(rec), "vnfdIds": sorted(nsd_references(rec.model))}
 
     def _drop_unclaimed(self, rec: TemplateRecord) -> None:
         """Content this processing stored only to find it is the wrong kind goes again."""
@@ -614,4 +684,5 @@ def _shown(uri: str) -> str:
 
 __all__ = ["API_NSD", "API_VNFPKGM", "IN_USE", "NOT_IN_USE", "OnboardingState",
            "OperationalState", "PackageApi", "PackageResource", "Publisher", "ResourceKind",
-           "ResourceView", "UploadRejected", "merge_patch", "problem", "safe_file_name"]
+           "ResourceView", "UploadRejected", "adopted_id", "merge_patch", "problem",
+           "safe_file_name"]

@@ -8,6 +8,11 @@ upload, or to delete while an upload starts, cannot both win (SOL005 §9.4.5.3.3
 
 Who uses a resource (an NS instance using an NSD, §5.5.2.2 ``nsdUsageState``) is kept in
 ``package_resource_users``; a resource with users cannot be deleted.
+
+A package onboarded outside the API (``netorch onboard``) gets a resource too
+(:meth:`PackageResources.adopt`: ONBOARDED and ENABLED from the start, under an id the caller
+derives from the content), and a resource whose onboarded content was deleted outside the API
+(``netorch packages delete``) goes with it (:meth:`PackageResources.forget`).
 """
 
 from __future__ import annotations
@@ -218,6 +223,44 @@ class PackageResources:
                                             OnboardingState.PROCESSING):
                 raise ConflictError(f"{kind} {rid} is {current.onboarding_state}; wait for "
                                     "onboarding to finish")
+            conn.execute(delete(package_resources).where(key))
+        return current
+
+    def adopt(self, rid: str, kind: ResourceKind, *, content_hash: str, descriptor_id: str,
+              info: Mapping[str, Any], created_at: datetime) -> bool:
+        """Record content onboarded outside the API as an ONBOARDED, ENABLED resource with id
+        ``rid``. ``False`` (and nothing changed) when a resource with that id exists already:
+        two callers adopting the same content at once create one resource."""
+        now = utcnow()
+        try:
+            with self._write() as conn:
+                if conn.execute(select(package_resources.c.id).where(
+                        package_resources.c.id == rid)).first() is not None:
+                    return False
+                conn.execute(insert(package_resources).values(
+                    id=rid, kind=str(kind), onboarding_state=str(OnboardingState.ONBOARDED),
+                    operational_state=str(OperationalState.ENABLED), user_defined_data={},
+                    content_hash=content_hash, descriptor_id=descriptor_id, info=dict(info),
+                    created_at=created_at, updated_at=now))
+        except IntegrityError:
+            return False  # a concurrent adoption of the same content won
+        return True
+
+    def forget(self, rid: str, kind: ResourceKind, content_hash: str) -> PackageResource | None:
+        """Delete an ONBOARDED resource whose content ``content_hash`` is no longer onboarded
+        (deleted outside the API), whatever its operational state, with its users. ``None``
+        when it is gone already or no longer refers to that content."""
+        key = ((package_resources.c.id == rid) & (package_resources.c.kind == str(kind))
+               & (package_resources.c.content_hash == content_hash)
+               & (package_resources.c.onboarding_state == str(OnboardingState.ONBOARDED)))
+        with self._write() as conn:
+            row = conn.execute(select(package_resources).where(key).with_for_update()
+                               ).mappings().first()
+            if row is None:
+                return None
+            current = _from_row(row, self._users(conn, [rid]).get(rid, ()))
+            conn.execute(delete(package_resource_users).where(
+                package_resource_users.c.resource_id == rid))
             conn.execute(delete(package_resources).where(key))
         return current
 

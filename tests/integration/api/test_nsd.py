@@ -13,6 +13,7 @@ import asyncio
 import io
 import zipfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -381,3 +382,38 @@ def test_nsd_notifications_reach_a_subscriber(admin: httpx.Client, server: ApiSe
     assert seen(nsd_info_id, "NsdChangeNotification")["nsdOperationalState"] == "DISABLED"
     assert admin.delete(href).status_code == 204
     seen(nsd_info_id, "NsdDeletionNotification")
+
+
+def test_an_nsd_onboarded_with_the_cli_is_an_nsd_resource(tmp_path: Path) -> None:
+    """``netorch onboard`` of a VNF package and an NSD referring to it: both appear in the
+    API (ONBOARDED / ENABLED / NOT_IN_USE, the NSD's ``vnfPkgIds`` naming the package); an NS
+    instance created from the NSD makes it IN_USE; ``netorch packages delete`` removes it."""
+    from netorch.services.onboarding import delete_package, list_packages, onboard
+
+    with contextmanager(run_server)(tmp_path) as server:
+        ctx = Context(Settings(home=server.home))
+        try:
+            assert onboard(ctx, VNF_PACKAGES / "vrouter").record is not None
+            nsd_path = tmp_path / "edge-nsd.yaml"
+            nsd_path.write_bytes(NSD_YAML)
+            nsd_rec = onboard(ctx, nsd_path).record
+            assert nsd_rec is not None
+            client = server.client("admin", api="nsd")
+            vnf_client = server.client("admin", api="vnfpkgm")
+            vnf_ids = [p["id"] for p in vnf_client.get("/vnfpkgm/v1/vnf_packages").json()]
+            listed = client.get(ROOT).json()
+            assert [(n["nsdId"], n["nsdOnboardingState"], n["nsdOperationalState"],
+                     n["nsdUsageState"], n["vnfPkgIds"]) for n in listed] == [
+                (NSD_ID, "ONBOARDED", "ENABLED", "NOT_IN_USE", vnf_ids)]
+            lcm = server.client("admin", api="nslcm")
+            made = lcm.post("/nslcm/v1/ns_instances", json={
+                "nsdId": NSD_ID, "nsName": "edge", "nsDescription": ""})
+            assert made.status_code == 201, made.text
+            assert made.json()["nsdInfoId"] == listed[0]["id"]
+            assert client.get(f"{ROOT}/{listed[0]['id']}").json()["nsdUsageState"] == "IN_USE"
+            assert lcm.delete(f"/nslcm/v1/ns_instances/{made.json()['id']}").status_code == 204
+            delete_package(ctx, nsd_rec.content_hash)
+            assert client.get(ROOT).json() == []
+            assert [r.descriptor_id for r in list_packages(ctx)] == [VROUTER_ID]
+        finally:
+            ctx.close()

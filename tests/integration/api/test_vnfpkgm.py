@@ -13,6 +13,7 @@ import hashlib
 import io
 import zipfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -618,3 +619,68 @@ def test_onboarding_interrupted_by_a_restart_goes_back_to_created(tmp_path: Path
         assert body["onboardingState"] == "CREATED"
         assert body["onboardingFailureDetails"]["status"] == 503
         assert "restarted" in body["onboardingFailureDetails"]["detail"]
+
+
+# -- one set of packages for the API and the CLI (issue 5) -------------------------------------
+
+
+def _cli_json(home: Path, *args: str) -> Any:
+    """``netorch ARGS --json`` in-process on the server's store; its JSON output."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from netorch.cli.app import app
+
+    result = CliRunner().invoke(app, [*args, "--json", "--db", str(home / "netorch.db")],
+                                env={"NETORCH_HOME": str(home)})
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def _cli(home: Path, *args: str) -> None:
+    from typer.testing import CliRunner
+
+    from netorch.cli.app import app
+
+    result = CliRunner().invoke(app, [*args, "--db", str(home / "netorch.db")],
+                                env={"NETORCH_HOME": str(home)})
+    assert result.exit_code == 0, result.output
+
+
+def test_cli_and_api_show_the_same_packages(tmp_path: Path, vfirewall_zip: bytes) -> None:
+    """A package onboarded with ``netorch onboard`` is an ONBOARDED / ENABLED / NOT_IN_USE
+    VnfPkgInfo with a stable id; one onboarded through the API is in ``netorch packages``;
+    deleting through either removes it from both."""
+    with contextmanager(run_server)(tmp_path) as server:
+        client = server.client("admin", api="vnfpkgm")
+        home = server.home
+        cli_pkg = _cli_json(home, "onboard", str(VNF_PACKAGES / "vrouter"))["package"]
+        listed = client.get(ROOT).json()
+        assert [(p["vnfdId"], p["onboardingState"], p["operationalState"], p["usageState"])
+                for p in listed] == [(VROUTER_ID, "ONBOARDED", "ENABLED", "NOT_IN_USE")]
+        adopted = listed[0]["id"]
+        assert client.get(ROOT).json()[0]["id"] == adopted  # stable
+        assert client.get(f"{ROOT}/{adopted}").json()["vnfdId"] == VROUTER_ID
+        content = client.get(f"{ROOT}/{adopted}/package_content")
+        assert content.status_code == 200, content.text
+
+        api_href = create(client)
+        upload(client, api_href, vfirewall_zip)
+        api_id = api_href.rsplit("/", 1)[-1]
+        in_cli = {p["descriptorId"]: p for p in _cli_json(home, "packages")}
+        assert set(in_cli) == {VROUTER_ID, VFIREWALL_ID}
+        assert in_cli[VROUTER_ID]["id"] == cli_pkg["id"]
+        assert {p["id"] for p in client.get(ROOT).json()} == {adopted, api_id}
+
+        # deleted with the CLI: gone from the API
+        _cli(home, "packages", "delete", cli_pkg["id"])
+        assert [p["id"] for p in client.get(ROOT).json()] == [api_id]
+        assert client.get(f"{ROOT}/{adopted}").status_code == 404
+
+        # deleted through the API: gone from the CLI
+        assert client.patch(f"{api_href}", json={"operationalState": "DISABLED"}).status_code \
+            == 200
+        assert client.delete(api_href).status_code == 204
+        assert _cli_json(home, "packages") == []
+        assert client.get(ROOT).json() == []
