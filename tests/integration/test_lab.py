@@ -116,7 +116,9 @@ def test_inventory_names_every_device_with_its_files(lab: Inventory) -> None:
     text = lab.inputs_file.read_text()
     inputs = yaml.safe_load(text)
     assert inputs == {"device_address": "127.0.0.1",
-                      **{f"{d.name}_port": d.endpoint.port for d in lab.devices}}
+                      **{f"{d.name}_port": d.endpoint.port for d in lab.devices},
+                      **{f"{d.name}_snmp_port": d.endpoint.snmp.port for d in lab.devices
+                         if d.endpoint.snmp is not None}}
     assert f"# known_hosts: {lab.known_hosts}\n" in text
     assert f"# secrets_file: {lab.secrets_file}\n" in text
     env = (lab.lab_dir / "env.sh").read_text()
