@@ -153,17 +153,12 @@ class NetworkDriver:
                         "config": {d: i.to_dict() for d, i in sorted(applied.items())}})
 
     async def create(self, req: CreateRequest) -> ResourceState:
-        if req.kind is ResourceKind.DEVICE:
-            return await self._adopt(req)
-        self._require(req.kind)
-        intents = _intents(req)
-        self._check_clashes(req.key, intents)
-        entry = self.ledger.get(req.key)
-        previous = entry.owned() if entry is not None else {}
-        await self._transact(req.key, req.service, req.node_id, intents, previous)
-        return self._state(req, req.name, intents)
+        return await self.update(ResourceRef(key=req.key, kind=req.kind), req)
 
     async def update(self, ref: ResourceRef, req: CreateRequest) -> ResourceState:
+        """Create and update are one thing for configuration: make netorch's entries on the
+        devices equal to ``req`` (what the ledger says netorch owns under the key, applied or
+        interrupted, is the previous state)."""
         if req.kind is ResourceKind.DEVICE:
             return await self._adopt(req)
         self._require(req.kind)
