@@ -116,7 +116,8 @@ def _same_document(text: str, file: str, limits: YamlLimits | None = None) -> No
 
 def test_fast_reader_reads_every_real_file_as_parse_yaml_does() -> None:
     files = _yaml_files()
-    assert len(files) > 20
+    # the project's own templates, packages and type files, and the corpus where it is present
+    assert len(files) > (100 if CORPUS.is_dir() else 10)
     for path in files:
         try:
             text = path.read_bytes().decode("utf-8-sig")
