@@ -84,6 +84,22 @@ class NetconfSession:
         self._state = "open"
         """open → prepared → committed → (confirmed: back to open) ; abort → open."""
         self._confirmed = False
+        self.release: Callable[[NetconfSession], bool] | None = None
+        """Set by a pooling connector: takes the session back instead of closing it."""
+
+    @property
+    def reusable(self) -> bool:
+        """Clean and connected: no lock held, nothing staged or awaiting confirmation."""
+        return (self._state == "open" and self._locked is None and not self._confirmed
+                and bool(getattr(self._m, "connected", False)))
+
+    def reset_for(self, device: DeviceEndpoint) -> None:
+        """Prepare a pooled session for its next transaction (a new event loop may run it)."""
+        self.device = device
+        self._io = asyncio.Lock()
+        self._intended = self._names = None
+        self._pre_image = None
+        self._read_back = None
 
     # -- what the device can do --------------------------------------------------------------
     @property
@@ -267,7 +283,14 @@ class NetconfSession:
 
     async def close(self) -> None:
         """Close the session (RFC 6241 §7.8). The device releases our locks and rolls back
-        an unconfirmed confirmed commit when the session ends (§7.5, §8.4.1)."""
+        an unconfirmed confirmed commit when the session ends (§7.5, §8.4.1). A clean session
+        of a pooling connector goes back to its pool instead."""
+        if self.release is not None and self.reusable and self.release(self):
+            return
+        await self.shutdown()
+
+    async def shutdown(self) -> None:
+        """Really close the session."""
         try:
             await self._call("close", self._m.close_session)
         except Exception as exc:

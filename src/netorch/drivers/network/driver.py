@@ -235,4 +235,8 @@ class NetworkDriver:
                                  f"configuration, not {kind}")
 
     async def close(self) -> None:
+        for connector in self.connectors.values():
+            aclose = getattr(connector, "aclose", None)
+            if aclose is not None:
+                await aclose()
         self.ledger.close()
