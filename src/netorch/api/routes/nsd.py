@@ -27,8 +27,10 @@ from netorch.api.routes.package_io import (
     TEXT,
     ZIP,
     base_url,
-    check_if_match,
+    created,
     etag,
+    listed,
+    modified,
     negotiate,
     not_acceptable,
     package_api,
@@ -46,7 +48,6 @@ from netorch.api.schemas.packages import (
     read_json,
 )
 from netorch.api.sol013.problem import ProblemError
-from netorch.api.sol013.query import apply_query
 from netorch.model.records import ContentFormat
 from netorch.services.package_api import ResourceKind
 from netorch.services.package_files import descriptor_files, open_package, zip_of
@@ -59,24 +60,15 @@ NSD = ResourceKind.NSD
 @router.get("/ns_descriptors")
 def list_ns_descriptors(request: Request, _: Reader) -> JSONResponse:
     """Query NSD resources (§5.4.2.3.2)."""
-    api = package_api(request)
-    base = base_url(request)
-    bodies = [nsd_info(v, base) for v in api.list_views(NSD)]
-    items, headers = apply_query(bodies, request, default_exclude=NSD_INFO_DEFAULT_EXCLUDE,
-                                 complex_attrs=NSD_INFO_COMPLEX)
-    return JSONResponse(items, headers=headers)
+    return listed(request, NSD, nsd_info, default_exclude=NSD_INFO_DEFAULT_EXCLUDE,
+                  complex_attrs=NSD_INFO_COMPLEX)
 
 
 @router.post("/ns_descriptors", status_code=201)
 async def create_ns_descriptor(request: Request, _: Admin) -> JSONResponse:
     """Create an individual NS descriptor resource (§5.4.2.3.1): 201, Location, NsdInfo."""
     body = await read_json(request, CreateNsdInfoRequest, optional=True)
-    api = package_api(request)
-    res = await run_in_threadpool(api.create, NSD, body.user_defined_data)
-    view = await run_in_threadpool(api.view, NSD, res.id)
-    info = nsd_info(view, base_url(request))
-    return JSONResponse(info, status_code=201,
-                        headers={"Location": info["_links"]["self"]["href"], "ETag": etag(view)})
+    return await created(request, NSD, body.user_defined_data, nsd_info)
 
 
 @router.get("/ns_descriptors/{nsdInfoId}")
@@ -95,15 +87,10 @@ async def modify_ns_descriptor(nsdInfoId: str, request: Request,  # noqa: N803
     if body.nsd_operational_state is None and body.user_defined_data is None:
         raise ProblemError(400, "the modifications change nothing: give nsdOperationalState "
                                 "and/or userDefinedData")
-    api = package_api(request)
-    check_if_match(request, await run_in_threadpool(api.view, NSD, nsdInfoId))
-    applied = await run_in_threadpool(
-        lambda: api.modify(NSD, nsdInfoId, operational_state=body.nsd_operational_state,
-                           user_defined_data=body.user_defined_data))
-    if "operationalState" in applied:
-        applied["nsdOperationalState"] = applied.pop("operationalState")
-    view = await run_in_threadpool(api.view, NSD, nsdInfoId)
-    return JSONResponse(applied, headers={"ETag": etag(view)})
+    return await modified(request, NSD, nsdInfoId,
+                          operational_state=body.nsd_operational_state,
+                          user_defined_data=body.user_defined_data,
+                          state_name="nsdOperationalState")
 
 
 @router.delete("/ns_descriptors/{nsdInfoId}", status_code=204)

@@ -9,16 +9,19 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Collection, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from fastapi import Request
-from fastapi.responses import Response
+from fastapi.responses import JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from netorch.api.deps import get_state
 from netorch.api.sol013.problem import ProblemError
-from netorch.services.package_api import PackageApi, ResourceView
+from netorch.api.sol013.query import apply_query
+from netorch.services.package_api import PackageApi, ResourceKind, ResourceView
 from netorch.services.package_files import RangeNotSatisfiable, parse_range
 
 ZIP = "application/zip"
@@ -166,3 +169,46 @@ def check_if_match(request: Request, view: ResourceView) -> None:
 __all__ = ["MULTIPART", "TEXT", "ZIP", "UploadBody", "acceptable", "base_url",
            "check_if_match", "etag", "negotiate", "not_acceptable", "package_api", "ranged",
            "upload_body"]
+
+
+# -- the resource-level handlers the two package APIs share (VNF packages §9.4, NSDs §5.4) -----
+Render = Callable[[ResourceView, str], dict[str, Any]]
+
+
+def listed(request: Request, kind: ResourceKind, render: Render, *,
+           default_exclude: Collection[str], complex_attrs: Collection[str]) -> JSONResponse:
+    """The query of a resource collection: every resource rendered, then SOL013 filters,
+    selectors and paging."""
+    api = package_api(request)
+    base = base_url(request)
+    bodies = [render(v, base) for v in api.list_views(kind)]
+    items, headers = apply_query(bodies, request, default_exclude=default_exclude,
+                                 complex_attrs=complex_attrs)
+    return JSONResponse(items, headers=headers)
+
+
+async def created(request: Request, kind: ResourceKind, user_defined_data: dict[str, Any],
+                  render: Render) -> JSONResponse:
+    """A new resource: 201 with its body, ``Location`` and ``ETag``."""
+    api = package_api(request)
+    res = await run_in_threadpool(api.create, kind, user_defined_data)
+    view = await run_in_threadpool(api.view, kind, res.id)
+    info = render(view, base_url(request))
+    return JSONResponse(info, status_code=201,
+                        headers={"Location": info["_links"]["self"]["href"], "ETag": etag(view)})
+
+
+async def modified(request: Request, kind: ResourceKind, rid: str, *,
+                   operational_state: Any, user_defined_data: dict[str, Any] | None,
+                   state_name: str = "operationalState") -> JSONResponse:
+    """Apply a modification (after ``If-Match``): 200 with what changed, the operational
+    state under ``state_name``."""
+    api = package_api(request)
+    check_if_match(request, await run_in_threadpool(api.view, kind, rid))
+    applied = await run_in_threadpool(
+        lambda: api.modify(kind, rid, operational_state=operational_state,
+                           user_defined_data=user_defined_data))
+    if "operationalState" in applied and state_name != "operationalState":
+        applied[state_name] = applied.pop("operationalState")
+    view = await run_in_threadpool(api.view, kind, rid)
+    return JSONResponse(applied, headers={"ETag": etag(view)})

@@ -28,8 +28,10 @@ from netorch.api.routes.package_io import (
     TEXT,
     ZIP,
     base_url,
-    check_if_match,
+    created,
     etag,
+    listed,
+    modified,
     negotiate,
     not_acceptable,
     package_api,
@@ -48,7 +50,6 @@ from netorch.api.schemas.packages import (
     vnf_pkg_info,
 )
 from netorch.api.sol013.problem import ProblemError
-from netorch.api.sol013.query import apply_query
 from netorch.services.package_api import ResourceKind
 from netorch.services.package_files import descriptor_files, zip_of
 
@@ -61,24 +62,15 @@ _OCTET = "application/octet-stream"
 @router.get("/vnf_packages")
 def list_vnf_packages(request: Request, _: Reader) -> JSONResponse:
     """Query VNF packages (§9.4.2.3.2)."""
-    api = package_api(request)
-    base = base_url(request)
-    bodies = [vnf_pkg_info(v, base) for v in api.list_views(VNF)]
-    items, headers = apply_query(bodies, request, default_exclude=VNF_PKG_DEFAULT_EXCLUDE,
-                                 complex_attrs=VNF_PKG_COMPLEX)
-    return JSONResponse(items, headers=headers)
+    return listed(request, VNF, vnf_pkg_info, default_exclude=VNF_PKG_DEFAULT_EXCLUDE,
+                  complex_attrs=VNF_PKG_COMPLEX)
 
 
 @router.post("/vnf_packages", status_code=201)
 async def create_vnf_package(request: Request, _: Admin) -> JSONResponse:
     """Create an individual VNF package resource (§9.4.2.3.1): 201, Location, VnfPkgInfo."""
     body = await read_json(request, CreateVnfPkgInfoRequest, optional=True)
-    api = package_api(request)
-    res = await run_in_threadpool(api.create, VNF, body.user_defined_data)
-    view = await run_in_threadpool(api.view, VNF, res.id)
-    info = vnf_pkg_info(view, base_url(request))
-    return JSONResponse(info, status_code=201,
-                        headers={"Location": info["_links"]["self"]["href"], "ETag": etag(view)})
+    return await created(request, VNF, body.user_defined_data, vnf_pkg_info)
 
 
 @router.get("/vnf_packages/{vnfPkgId}")
@@ -97,13 +89,8 @@ async def modify_vnf_package(vnfPkgId: str, request: Request,  # noqa: N803
     if body.operational_state is None and body.user_defined_data is None:
         raise ProblemError(400, "the modifications change nothing: give operationalState "
                                 "and/or userDefinedData")
-    api = package_api(request)
-    check_if_match(request, await run_in_threadpool(api.view, VNF, vnfPkgId))
-    applied = await run_in_threadpool(
-        lambda: api.modify(VNF, vnfPkgId, operational_state=body.operational_state,
-                           user_defined_data=body.user_defined_data))
-    view = await run_in_threadpool(api.view, VNF, vnfPkgId)
-    return JSONResponse(applied, headers={"ETag": etag(view)})
+    return await modified(request, VNF, vnfPkgId, operational_state=body.operational_state,
+                          user_defined_data=body.user_defined_data)
 
 
 @router.delete("/vnf_packages/{vnfPkgId}", status_code=204)
