@@ -176,6 +176,30 @@ def test_update_changes_the_devices_in_place(
     assert snapshot(lab) == before
 
 
+def test_heal_of_a_vnf_renders_its_new_address_onto_the_devices(
+        lab: Inventory, make_lc: Callable[..., Lifecycle]) -> None:
+    before = snapshot(lab)
+    lc = make_lc()
+    assert lc.instantiate(TEMPLATE, "heal1", inputs=lab_inputs(
+        lab, left_vlan=311, right_vlan=312)).state is OpState.COMPLETED
+
+    def port_address() -> str:
+        recs = {r.node_id: r for r in lc.store.resources("heal1")}
+        return str(recs["fw_left_port"].attributes["ip_address"])
+
+    old = port_address()
+    assert old in running_config(lab, "pe1")
+    op = lc.heal("heal1", "fw_vm")
+    assert op.state is OpState.COMPLETED, op.error
+    new = port_address()
+    assert new != old
+    pe1 = running_config(lab, "pe1")
+    assert new in pe1 and old not in pe1  # the chain hop follows the rebuilt VNF
+    assert check_network(lc.ctx, "heal1").in_sync
+    assert lc.terminate("heal1").state is OpState.COMPLETED
+    assert snapshot(lab) == before
+
+
 # ----- faults: each ends in FAILED_TEMP with the device's text, no device half-configured ---
 
 def _deploy_fails(lab: Inventory, lc: Lifecycle, name: str, **inputs: Any) -> str:

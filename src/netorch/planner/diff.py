@@ -15,14 +15,16 @@ Rules (Kubernetes-style desired/observed reconciliation, Terraform-style actions
 A replace (or a creation) cascades to what is hosted on, bound, linked or attached to the
 node (TOSCA 1.3 §5.7 / §8.5, SOL001 §6.5 structural relationships): those resources refer to
 the very resource that goes away, so they are replaced as well. ``DependsOn`` and
-``ConnectsTo`` only order things and do not cascade.
+``ConnectsTo`` only order things and do not cascade — except that a service's network
+configuration is UPDATEd when anything it depends on is rebuilt (it renders their runtime
+attributes onto the devices).
 """
 
 from __future__ import annotations
 
 from collections import deque
 
-from netorch.model.resources import IN_PLACE_KINDS, RecordState
+from netorch.model.resources import IN_PLACE_KINDS, RecordState, ResourceKind
 from netorch.planner.observed import ObservedResource, ObservedState
 from netorch.planner.plan import Action, Change
 from netorch.topology.graph import Topology
@@ -86,6 +88,17 @@ def diff(desired: Topology, observed: ObservedState) -> list[Change]:
                 actions[edge.source] = (
                     Action.REPLACE, f"its {edge.kind.value} target {target} is {verb}")
                 queue.append(edge.source)
+
+    # Network configuration reads runtime attributes of what it depends on (a chain hop's
+    # address is get_attribute of the VNF's port): when one of those is rebuilt, re-render the
+    # configuration on the devices, in place.
+    for node_id in order:
+        if desired.node(node_id).kind is not ResourceKind.NETCONFIG or \
+                actions[node_id][0] is not Action.NOOP:
+            continue
+        rebuilt = [d for d in desired.dependencies(node_id) if actions[d][0] in _CASCADING]
+        if rebuilt:
+            actions[node_id] = (Action.UPDATE, f"its dependency {rebuilt[0]} is rebuilt")
 
     changes = [Change(node_id, action, reason, desired.node(node_id).kind)
                for node_id, (action, reason) in actions.items()]

@@ -84,3 +84,25 @@ def test_a_monitoring_only_device_cannot_be_configured(tmp_path: Path) -> None:
 def test_a_service_without_attachments_has_no_configuration_node() -> None:
     topo, _ = _build(REPO / "service-templates" / "vcpe.yaml")
     assert STITCH_NODE_ID not in topo
+
+
+def test_a_rebuilt_vnf_re_renders_the_configuration_in_place() -> None:
+    from netorch.model.resources import RecordState, ResourceRecord
+    from netorch.topology.node import Node
+
+    topo, _ = _build(TEMPLATE)
+    records = [ResourceRecord(service="s", node_id=n.id, key=f"k-{n.id}", kind=n.kind,
+                              vim="x", state=RecordState.CREATED, spec_hash=n.spec_hash(),
+                              node_type=n.type, depends_on=tuple(topo.dependencies(n.id)))
+               for n in topo.nodes()]
+    assert all(c.action is Action.NOOP
+               for c in plan(topo, ObservedState.from_records(records)).changes)
+    # heal bumps the generation of fw_vm: it and its port are replaced, and the chain hop
+    # address the devices carry (get_attribute of the port) must be rendered again
+    vm = topo.node("fw_vm")
+    healed = topo.with_node(Node.from_dict({**vm.to_dict(), "generation": 1}))
+    changes = {c.node_id: c for c in plan(healed, ObservedState.from_records(records)).changes}
+    assert changes["fw_vm"].action is Action.REPLACE
+    assert changes["fw_left_port"].action is Action.REPLACE
+    assert changes[STITCH_NODE_ID].action is Action.UPDATE
+    assert "rebuilt" in changes[STITCH_NODE_ID].reason
