@@ -243,6 +243,12 @@ def prepare(home: Path, db_url: str, instances: int) -> tuple[str, list[str], st
         with writer(ctx.store.engine).begin() as conn:
             for i in range(0, len(rows), 1000):
                 conn.execute(insert(ns_instances), rows[i:i + 1000])
+        if ctx.store.engine.dialect.name == "postgresql":
+            # The steady state of a store that has 10,000 instances: autovacuum has analysed
+            # the tables. Straight after a bulk insert the planner still believes the table
+            # holds a few rows and sorts all 10,000 for every page (16.9 ms vs 0.2 ms).
+            with ctx.store.engine.connect() as conn:
+                conn.exec_driver_sql("ANALYZE")
         client, secret = ApiClients(ctx.store).add("bench", "operator")
         return nsd_id, ids, client.client_id, secret
     finally:
