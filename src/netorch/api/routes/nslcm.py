@@ -24,6 +24,7 @@ the tasks) runs in the thread pool.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -100,6 +101,16 @@ def _body(model: BaseModel) -> dict[str, Any]:
 
 def _accepted(svc: NsLcm, op_id: str) -> Response:
     return Response(status_code=202, headers={"Location": svc.op_href(op_id)})
+
+
+async def _task(request: Request, model: type[BaseModel],
+                task: Callable[[NsLcm], Callable[[str, dict[str, Any]], str]],
+                ns_instance_id: str, *, optional: bool = False) -> Response:
+    """A task resource (SOL005 §6.4.4-§6.4.8): the body as ``model``, the operation begun
+    (persisted PROCESSING) off the event loop, then 202 with the op occurrence's Location."""
+    body = await read_body(request, model, optional=optional)
+    svc = nslcm(request)
+    return _accepted(svc, await run_in_threadpool(task(svc), ns_instance_id, _body(body)))
 
 
 # -- NS instances -------------------------------------------------------------------------------
@@ -196,46 +207,32 @@ def delete_ns_instance(ns_instance_id: str, request: Request, _: Operator) -> Re
 @router.post("/ns_instances/{ns_instance_id}/instantiate", status_code=202)
 async def instantiate(ns_instance_id: str, request: Request, _: Operator) -> Response:
     """Instantiate an NS (§6.4.4.3.1): 202 + Location of the op occurrence."""
-    body = await read_body(request, InstantiateNsRequest)
-    svc = nslcm(request)
-    op_id = await run_in_threadpool(svc.instantiate, ns_instance_id, _body(body))
-    return _accepted(svc, op_id)
+    return await _task(request, InstantiateNsRequest, lambda svc: svc.instantiate, ns_instance_id)
 
 
 @router.post("/ns_instances/{ns_instance_id}/scale", status_code=202)
 async def scale(ns_instance_id: str, request: Request, _: Operator) -> Response:
     """Scale an NS instance (§6.4.5.3.1)."""
-    body = await read_body(request, ScaleNsRequest)
-    svc = nslcm(request)
-    op_id = await run_in_threadpool(svc.scale, ns_instance_id, _body(body))
-    return _accepted(svc, op_id)
+    return await _task(request, ScaleNsRequest, lambda svc: svc.scale, ns_instance_id)
 
 
 @router.post("/ns_instances/{ns_instance_id}/update", status_code=202)
 async def update(ns_instance_id: str, request: Request, _: Operator) -> Response:
     """Update an NS instance (§6.4.6.3.1)."""
-    body = await read_body(request, UpdateNsRequest)
-    svc = nslcm(request)
-    op_id = await run_in_threadpool(svc.update, ns_instance_id, _body(body))
-    return _accepted(svc, op_id)
+    return await _task(request, UpdateNsRequest, lambda svc: svc.update, ns_instance_id)
 
 
 @router.post("/ns_instances/{ns_instance_id}/heal", status_code=202)
 async def heal(ns_instance_id: str, request: Request, _: Operator) -> Response:
     """Heal an NS instance (§6.4.7.3.1)."""
-    body = await read_body(request, HealNsRequest)
-    svc = nslcm(request)
-    op_id = await run_in_threadpool(svc.heal, ns_instance_id, _body(body))
-    return _accepted(svc, op_id)
+    return await _task(request, HealNsRequest, lambda svc: svc.heal, ns_instance_id)
 
 
 @router.post("/ns_instances/{ns_instance_id}/terminate", status_code=202)
 async def terminate(ns_instance_id: str, request: Request, _: Operator) -> Response:
     """Terminate an NS instance (§6.4.8.3.1); an empty body means now."""
-    body = await read_body(request, TerminateNsRequest, optional=True)
-    svc = nslcm(request)
-    op_id = await run_in_threadpool(svc.terminate, ns_instance_id, _body(body))
-    return _accepted(svc, op_id)
+    return await _task(request, TerminateNsRequest, lambda svc: svc.terminate, ns_instance_id,
+                       optional=True)
 
 
 # -- NS LCM operation occurrences ---------------------------------------------------------------
